@@ -1,0 +1,3 @@
+"""Auto Invest Oracle: safe automated investing on Bitvavo for many users."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,113 @@
+"""Typer entry points only: parse, call one function, print, exit with a meaningful code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from autoinvest import config
+from autoinvest.errors import AutoInvestError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Auto Invest Oracle: safe automated investing.")
+db_app = typer.Typer(no_args_is_help=True, help="The database: embedded PostgreSQL or DATABASE_URL.")
+app.add_typer(db_app, name="db")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fails_cleanly(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn our errors into a one-line message on stderr and exit code 2 (no traceback, no secrets)."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except AutoInvestError as exc:
+            err.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def settings() -> config.Settings:
+    try:
+        return config.load_settings()
+    except AutoInvestError as exc:
+        err.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@db_app.command("start")
+@fails_cleanly
+def db_start() -> None:
+    """Start the embedded PostgreSQL server (no-op with DATABASE_URL)."""
+    from autoinvest.db import urls
+
+    s = settings()
+    if s.database_url:
+        out.print("DATABASE_URL is set: nothing to start")
+        return
+    with out.status("starting embedded PostgreSQL…"):
+        urls.admin_url(s, start=True)
+    out.print(f"embedded PostgreSQL running, data in {s.home.resolve() / 'pgdata'}")
+
+
+@db_app.command("stop")
+@fails_cleanly
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL server."""
+    from autoinvest.db import embedded
+
+    s = settings()
+    out.print("stopped" if embedded.stop(s.home) else "not running")
+
+
+@db_app.command("status")
+@fails_cleanly
+def db_status() -> None:
+    """Say whether the database runs and which migration it is at; exit 1 when it does not run."""
+    from autoinvest.db import embedded, migrate
+
+    s = settings()
+    url = s.database_url or embedded.url(s.home)
+    if not url:
+        out.print("embedded PostgreSQL: not running (start it with `autoinvest db start`)")
+        raise typer.Exit(1)
+    kind = "DATABASE_URL" if s.database_url else "embedded PostgreSQL"
+    current, head = migrate.current_revision(url), migrate.head_revision()
+    state = "up to date" if current == head else f"behind (run `autoinvest db migrate`, head is {head})"
+    out.print(f"{kind}: running; schema revision {current or 'none'}: {state}")
+
+
+@db_app.command("url")
+@fails_cleanly
+def db_url(app_role: bool = typer.Option(False, "--app", help="Print the application role's URL instead.")) -> None:
+    """Print the administrative URL (psql and psycopg accept it); --app prints the application's."""
+    from autoinvest.db import urls
+
+    s = settings()
+    print(urls.app_url(s) if app_role else urls.admin_url(s))
+
+
+@db_app.command("migrate")
+@fails_cleanly
+def db_migrate() -> None:
+    """Create the roles and upgrade the schema to head (safe to run from many instances at once)."""
+    from autoinvest.db import migrate, urls
+
+    s = settings()
+    url = urls.admin_url(s, start=not s.database_url)
+    with out.status("migrating…"):
+        revision = migrate.upgrade(url, app_password=s.app_db_password.get_secret_value())
+    out.print(f"schema at revision {revision}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,103 @@
+"""Settings in one place: environment variables with the ``AUTOINVEST_`` prefix, plus ``DATABASE_URL``.
+
+Unknown ``AUTOINVEST_*`` variables and bad values stop the program at start with
+a message naming the variable (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from autoinvest.errors import ConfigError
+
+ENV_PREFIX = "AUTOINVEST_"
+APP_ROLE = "autoinvest_app"
+
+
+class Settings(BaseSettings):
+    """Typed, frozen settings; every field maps to ``AUTOINVEST_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    home: Path = Field(default=Path(".autoinvest"),
+                       description="Data directory (embedded PostgreSQL, simulator state).")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "AUTOINVEST_DATABASE_URL"),
+        description="Administrative PostgreSQL URL (runs migrations). Unset: embedded PostgreSQL under HOME.",
+    )
+    app_database_url: str | None = Field(
+        default=None,
+        description="URL the application connects with (the non-owner role). Unset: derived from the admin URL "
+        f"with user {APP_ROLE} and APP_DB_PASSWORD.",
+    )
+    app_db_password: SecretStr = Field(default=SecretStr(""), description="Password of the application role.")
+    vault_key_readonly: SecretStr | None = Field(default=None, description="Fernet key for read-only exchange secrets.")
+    vault_key_trade: SecretStr | None = Field(default=None, description="Fernet key for trade exchange secrets.")
+    exchange_url: str = Field(default="https://api.bitvavo.com/v2", description="Bitvavo REST base URL (or simulator).")
+    operator_id: int = Field(default=1, ge=1, description="Bitvavo operatorId sent with every order.")
+    access_window_ms: int = Field(default=10000, ge=100, le=60000, description="Signing window of orders (ms).")
+    resolver_grace_s: int = Field(default=15, ge=0, description="Age before a SUBMITTING execution is resolved.")
+    clock_skew_ms: int = Field(default=2000, ge=0, description="Allowed clock skew with the exchange (ms).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
+    http_host: str = Field(default="127.0.0.1", description="Host of /metrics, /internal/health and the API.")
+    http_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP server.")
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the LLM proposer.")
+    llm_model: str = Field(default="gpt-4o-mini", description="LLM model name.")
+    llm_api_key: SecretStr | None = Field(default=None, description="LLM API key.")
+    demo_balance_eur: Decimal = Field(default=Decimal("1000"), gt=0, description="Paper balance of the demo user.")
+
+    @field_validator("database_url", "app_database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or "host=" in parts.query):
+            raise ValueError("must look like postgresql://user:password@host:5432/dbname")
+        return value
+
+
+def _unknown_variables(environ: dict[str, str]) -> list[str]:
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    return sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known)
+
+
+def _variable_name(loc: tuple[int | str, ...]) -> str:
+    name = str(loc[0]).upper() if loc else "?"
+    if name in ("DATABASE_URL", ENV_PREFIX + "DATABASE_URL"):
+        return "DATABASE_URL"
+    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment; raise ConfigError naming the variable on any problem."""
+    unknown = _unknown_variables(dict(os.environ))
+    if unknown:
+        raise ConfigError(f"unknown setting {', '.join(unknown)}; see the settings table in README.md",
+                          reason="CONFIG_UNKNOWN_KEY")
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{_variable_name(e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid setting {problems}", reason="CONFIG_INVALID_VALUE") from None
+    _check_home(settings.home)
+    return settings
+
+
+def _check_home(home: Path) -> None:
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        probe = home / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"AUTOINVEST_HOME={home} is not a writable directory ({exc.strerror}); "
+                          "set AUTOINVEST_HOME to a directory you can write", reason="CONFIG_HOME_UNWRITABLE") from None

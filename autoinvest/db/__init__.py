@@ -1,0 +1,1 @@
+"""The only package that imports psycopg: server, URLs, migrations, transactions."""

@@ -1,0 +1,87 @@
+"""`autoinvest db migrate`: roles, then Alembic to head, under one advisory lock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from psycopg import sql
+
+from autoinvest.config import APP_ROLE
+
+OWNER_ROLE = "autoinvest_owner"
+# Any constant works; it only has to be the same in every instance.
+MIGRATION_LOCK_KEY = 0x61_75_74_6F_69_6E_76  # "autoinv"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+_BOOTSTRAP = f"""
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+    CREATE ROLE {OWNER_ROLE} NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  END IF;
+END $$;
+GRANT {OWNER_ROLE} TO CURRENT_USER;
+GRANT CREATE, USAGE ON SCHEMA public TO {OWNER_ROLE};
+"""
+
+
+def _sqlalchemy_url(url: str) -> sa.engine.URL | str:
+    if "://" in url:
+        return sa.engine.make_url(url).set(drivername="postgresql+psycopg")
+    # a keyword conninfo string ("host=... dbname=..."): let psycopg parse it
+    return sa.engine.URL.create("postgresql+psycopg", query={"conninfo": url})
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def upgrade(admin_url: str, *, app_password: str = "") -> str | None:
+    """Create the roles and upgrade to head; safe when many instances run it at once."""
+    engine = sa.create_engine(_sqlalchemy_url(admin_url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            try:
+                conn.exec_driver_sql(_BOOTSTRAP)
+                if app_password:
+                    stmt = sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(APP_ROLE),
+                                                                      sql.Literal(app_password))
+                    conn.exec_driver_sql(stmt.as_string())
+                conn.commit()
+                conn.exec_driver_sql(f"SET ROLE {OWNER_ROLE}")
+                cfg = alembic_config()
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+                current: str | None = MigrationContext.configure(conn).get_current_revision()
+                conn.exec_driver_sql("RESET ROLE")
+                conn.commit()
+                return current
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
+def current_revision(admin_url: str) -> str | None:
+    engine = sa.create_engine(_sqlalchemy_url(admin_url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()

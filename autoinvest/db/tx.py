@@ -1,0 +1,59 @@
+"""Connections and transactions as the application role; tenant transactions set app.user_id locally."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from autoinvest.errors import UnsafeDatabaseRole
+
+AppConnection = psycopg.AsyncConnection[dict[str, object]]
+
+
+def make_pool(app_url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool[AppConnection]:
+    """A pool of application-role connections (open it with ``await pool.open()``)."""
+    return AsyncConnectionPool(app_url, min_size=min_size, max_size=max_size, open=False,
+                               kwargs={"row_factory": dict_row}, connection_class=psycopg.AsyncConnection)
+
+
+async def connect(app_url: str) -> AppConnection:
+    return await psycopg.AsyncConnection.connect(app_url, row_factory=dict_row)
+
+
+@asynccontextmanager
+async def user_tx(conn: AppConnection, user_id: UUID) -> AsyncIterator[AppConnection]:
+    """One transaction in which row-level security shows only ``user_id``'s rows."""
+    async with conn.transaction():
+        await conn.execute("SELECT set_config('app.user_id', %s, true)", (str(user_id),))
+        yield conn
+
+
+@asynccontextmanager
+async def system_tx(conn: AppConnection) -> AsyncIterator[AppConnection]:
+    """A transaction with no user set: tenant tables show nothing; only global tables and id functions."""
+    async with conn.transaction():
+        yield conn
+
+
+async def assert_safe_role(conn: AppConnection) -> None:
+    """Refuse to run as a role that owns tables or bypasses row-level security."""
+    cur = await conn.execute(
+        "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    role = await cur.fetchone()
+    assert role is not None
+    if role["rolsuper"] or role["rolbypassrls"]:
+        raise UnsafeDatabaseRole(f"database role {role['rolname']} is a superuser or bypasses RLS; connect the "
+                                 "application with its own role (AUTOINVEST_APP_DATABASE_URL)")
+    cur = await conn.execute(
+        "SELECT c.relname FROM pg_class c WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        " AND c.relkind IN ('r', 'p', 'v', 'm') LIMIT 5")
+    owned = [r["relname"] for r in await cur.fetchall()]
+    if owned:
+        raise UnsafeDatabaseRole(f"database role {role['rolname']} owns tables ({', '.join(map(str, owned))}); "
+                                 "the application must connect as a role that owns nothing")
+    await conn.rollback()

@@ -1,0 +1,1 @@
+"""Value types only: money, markets, sides, states. No I/O."""

@@ -1,0 +1,118 @@
+"""One error tree for the whole product.
+
+Every error carries a stable ``reason`` code (an upper-case string) that the
+CLI prints, the API returns and logs record. Foreign libraries (psycopg, ccxt,
+openai) are translated into this tree at exactly one place each.
+
+    AutoInvestError
+    ├── ConfigError                     bad settings; the program stops at start
+    ├── InputError                      bad user input (CLI, API); nothing changed
+    │   └── NotFound
+    ├── DatabaseError                   db/ (psycopg) translation point
+    │   └── UnsafeDatabaseRole          app role owns tables or bypasses RLS
+    ├── ExchangeError                   exchange/ (ccxt, HTTP) translation point
+    │   ├── AuthenticationFailed        bad key, bad signature, window expired
+    │   ├── PermissionDenied            key lacks the permission (view-only trading)
+    │   ├── InsufficientFunds           definitive: the order was not placed
+    │   ├── InvalidOrder                definitive: the order was not placed
+    │   │   └── BelowMinimum
+    │   ├── OrderNotFound
+    │   ├── RateLimited                 nothing changed; retry later
+    │   ├── ExchangeUnavailable         nothing changed (read calls, maintenance)
+    │   └── OutcomeUnknown              a state-changing call whose result is unknown:
+    │                                   never resend, ask the exchange by clientOrderId
+    ├── KeySeparationError              a trade key used for reading, or the reverse
+    └── LLMError                        proposers/llm translation point
+"""
+
+from __future__ import annotations
+
+
+class AutoInvestError(Exception):
+    """Base of every error this product raises on purpose."""
+
+    reason: str = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
+
+    def __str__(self) -> str:
+        return f"[{self.reason}] {super().__str__()}"
+
+
+class ConfigError(AutoInvestError):
+    reason = "CONFIG_INVALID"
+
+
+class InputError(AutoInvestError):
+    reason = "INPUT_INVALID"
+
+
+class NotFound(InputError):
+    reason = "NOT_FOUND"
+
+
+class DatabaseError(AutoInvestError):
+    reason = "DATABASE_ERROR"
+
+
+class UnsafeDatabaseRole(DatabaseError):
+    reason = "DB_ROLE_UNSAFE"
+
+
+class ExchangeError(AutoInvestError):
+    reason = "EXCHANGE_ERROR"
+    #: True when the exchange certainly did not apply the request.
+    definitive: bool = False
+
+
+class AuthenticationFailed(ExchangeError):
+    reason = "EXCHANGE_AUTH_FAILED"
+    definitive = True
+
+
+class PermissionDenied(ExchangeError):
+    reason = "EXCHANGE_PERMISSION_DENIED"
+    definitive = True
+
+
+class InsufficientFunds(ExchangeError):
+    reason = "EXCHANGE_INSUFFICIENT_FUNDS"
+    definitive = True
+
+
+class InvalidOrder(ExchangeError):
+    reason = "EXCHANGE_INVALID_ORDER"
+    definitive = True
+
+
+class BelowMinimum(InvalidOrder):
+    reason = "EXCHANGE_BELOW_MINIMUM"
+
+
+class OrderNotFound(ExchangeError):
+    reason = "EXCHANGE_ORDER_NOT_FOUND"
+    definitive = True
+
+
+class RateLimited(ExchangeError):
+    reason = "EXCHANGE_RATE_LIMITED"
+    definitive = True
+
+
+class ExchangeUnavailable(ExchangeError):
+    reason = "EXCHANGE_UNAVAILABLE"
+
+
+class OutcomeUnknown(ExchangeError):
+    reason = "EXCHANGE_OUTCOME_UNKNOWN"
+
+
+class KeySeparationError(AutoInvestError):
+    reason = "KEY_SEPARATION_VIOLATION"
+
+
+class LLMError(AutoInvestError):
+    reason = "LLM_ERROR"

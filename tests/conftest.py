@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from autoinvest.db.tx import AppConnection, connect
+from tests.support import database
+
+
+@pytest.fixture(scope="session")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[database.TestDatabase]:
+    """One real PostgreSQL for the whole run, migrated to head."""
+    test_db = database.start(tmp_path_factory.mktemp("autoinvest-home"))
+    yield test_db
+    database.stop(test_db)
+
+
+@pytest.fixture
+async def app_conn(db: database.TestDatabase) -> AsyncIterator[AppConnection]:
+    """A connection as the application role (owns nothing, no BYPASSRLS)."""
+    conn = await connect(db.app_url)
+    yield conn
+    await conn.close()

@@ -1,0 +1,54 @@
+"""Start one real PostgreSQL for the test run, or use DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from autoinvest.config import APP_ROLE
+from autoinvest.db import embedded, migrate
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    admin_url: str
+    app_url: str
+    home: Path
+    embedded: bool
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a subprocess that uses this database."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOINVEST_") and k != "DATABASE_URL"}
+        env.update(DATABASE_URL=self.admin_url, AUTOINVEST_APP_DATABASE_URL=self.app_url,
+                   AUTOINVEST_HOME=str(self.home))
+        env.update(extra)
+        return env
+
+    def fresh_database(self) -> str:
+        """Create an empty database on the same server; return its admin URL."""
+        name = f"scratch_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        params = conninfo_to_dict(self.admin_url)
+        params["dbname"] = name
+        return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def start(home: Path) -> TestDatabase:
+    external = os.environ.get("DATABASE_URL")
+    admin = external or embedded.start(home)
+    migrate.upgrade(admin, app_password="test-app-password")
+    params = conninfo_to_dict(admin)
+    params.update(user=APP_ROLE, password="test-app-password")
+    return TestDatabase(admin_url=admin, app_url=make_conninfo(**params), home=home,  # type: ignore[arg-type]
+                        embedded=external is None)
+
+
+def stop(db: TestDatabase) -> None:
+    if db.embedded:
+        embedded.stop(db.home)
