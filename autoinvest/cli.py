@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -107,6 +108,22 @@ def db_migrate() -> None:
     with out.status("migrating…"):
         revision = migrate.upgrade(url, app_password=s.app_db_password.get_secret_value())
     out.print(f"schema at revision {revision}")
+
+
+@app.command("exchange-sim")
+def exchange_sim(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8899, help="Port to listen on."),
+    seed: int = typer.Option(1, help="Seed of the deterministic price model."),
+    admin: bool = typer.Option(False, "--admin", help="Serve the /_sim admin API (tests and demos only)."),
+    state: Path | None = typer.Option(None, help="Keep the exchange state in this file across restarts."),
+    speed: float = typer.Option(1.0, help="Simulated clock speed (1 = real time)."),
+) -> None:
+    """Run the Bitvavo-compatible exchange simulator (paper trading; not part of production)."""
+    # The CLI is an entry point, not production code: the simulator is started here and nowhere else.
+    from autoinvest.simulator.server import serve
+
+    serve(host=host, port=port, seed=seed, admin=admin, state=state, speed=speed)
 
 
 if __name__ == "__main__":
