@@ -110,6 +110,38 @@ def db_migrate() -> None:
     out.print(f"schema at revision {revision}")
 
 
+@app.command("up")
+@fails_cleanly
+def up() -> None:
+    """Start the whole system in paper-trading mode (what `make run` runs)."""
+    import asyncio
+
+    from rich.table import Table
+
+    from autoinvest.db import migrate, tx, urls
+
+    s = settings()
+    with out.status("starting the database…"):
+        admin = urls.admin_url(s, start=not s.database_url)
+    with out.status("migrating…"):
+        revision = migrate.upgrade(admin, app_password=s.app_db_password.get_secret_value())
+
+    async def check_role() -> None:
+        conn = await tx.connect(urls.app_url(s))
+        try:
+            await tx.assert_safe_role(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(check_role())
+    table = Table(title="Auto Invest Oracle", show_header=True)
+    table.add_column("part")
+    table.add_column("state")
+    table.add_row("database", "DATABASE_URL" if s.database_url else f"embedded, {s.home.resolve() / 'pgdata'}")
+    table.add_row("schema", f"revision {revision}, row-level security on, app role checked")
+    out.print(table)
+
+
 @app.command("exchange-sim")
 def exchange_sim(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),

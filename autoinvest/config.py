@@ -7,6 +7,7 @@ a message naming the variable (see :func:`load_settings`).
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from autoinvest.errors import ConfigError
 
 ENV_PREFIX = "AUTOINVEST_"
+_CONNINFO_KEYWORDS = re.compile(r"^\s*(host|hostaddr|port|dbname|user|password|service)\s*=")
 APP_ROLE = "autoinvest_app"
 
 
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     def _postgres_url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
+        if _CONNINFO_KEYWORDS.match(value):  # libpq keyword form: "host=... dbname=..."
+            return value
         parts = urlsplit(value)
         if parts.scheme not in ("postgres", "postgresql") or not (parts.hostname or "host=" in parts.query):
             raise ValueError("must look like postgresql://user:password@host:5432/dbname")

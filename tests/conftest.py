@@ -9,7 +9,7 @@ from tests.support import database
 
 
 @pytest.fixture(scope="session")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[database.TestDatabase]:
+def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[database.DatabaseUnderTest]:
     """One real PostgreSQL for the whole run, migrated to head."""
     test_db = database.start(tmp_path_factory.mktemp("autoinvest-home"))
     yield test_db
@@ -17,7 +17,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[database.TestDataba
 
 
 @pytest.fixture
-async def app_conn(db: database.TestDatabase) -> AsyncIterator[AppConnection]:
+async def app_conn(db: database.DatabaseUnderTest) -> AsyncIterator[AppConnection]:
     """A connection as the application role (owns nothing, no BYPASSRLS)."""
     conn = await connect(db.app_url)
     yield conn

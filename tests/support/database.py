@@ -15,7 +15,7 @@ from autoinvest.db import embedded, migrate
 
 
 @dataclass(frozen=True)
-class TestDatabase:
+class DatabaseUnderTest:
     admin_url: str
     app_url: str
     home: Path
@@ -39,16 +39,16 @@ class TestDatabase:
         return make_conninfo(**params)  # type: ignore[arg-type]
 
 
-def start(home: Path) -> TestDatabase:
+def start(home: Path) -> DatabaseUnderTest:
     external = os.environ.get("DATABASE_URL")
     admin = external or embedded.start(home)
     migrate.upgrade(admin, app_password="test-app-password")
     params = conninfo_to_dict(admin)
     params.update(user=APP_ROLE, password="test-app-password")
-    return TestDatabase(admin_url=admin, app_url=make_conninfo(**params), home=home,  # type: ignore[arg-type]
+    return DatabaseUnderTest(admin_url=admin, app_url=make_conninfo(**params), home=home,  # type: ignore[arg-type]
                         embedded=external is None)
 
 
-def stop(db: TestDatabase) -> None:
+def stop(db: DatabaseUnderTest) -> None:
     if db.embedded:
         embedded.stop(db.home)

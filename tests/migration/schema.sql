@@ -1,0 +1,658 @@
+CREATE SCHEMA public;
+ALTER SCHEMA public OWNER TO pg_database_owner;
+COMMENT ON SCHEMA public IS 'standard public schema';
+CREATE FUNCTION public.active_profile_ids() RETURNS TABLE(profile_id uuid, user_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT id, user_id FROM profiles WHERE status = 'active' ORDER BY id
+$$;
+ALTER FUNCTION public.active_profile_ids() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.app_user_id() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT NULLIF(current_setting('app.user_id', true), '')::uuid $$;
+ALTER FUNCTION public.app_user_id() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.approved_proposal_ids(p_limit integer) RETURNS TABLE(proposal_id uuid, user_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT p.id, p.user_id FROM trade_proposals p
+     WHERE p.status = 'APPROVED'
+       AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)
+     ORDER BY p.created_at
+     LIMIT p_limit
+$$;
+ALTER FUNCTION public.approved_proposal_ids(p_limit integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) RETURNS TABLE(job_id uuid, profile_id uuid, user_id uuid, fencing_token bigint)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    WITH due AS (
+        SELECT j.id FROM scan_jobs j JOIN profiles p ON p.id = j.profile_id
+         WHERE p.status = 'active' AND j.next_run_at <= now()
+           AND (j.locked_until IS NULL OR j.locked_until < now())
+         ORDER BY j.next_run_at
+         LIMIT p_batch
+         FOR UPDATE OF j SKIP LOCKED
+    )
+    UPDATE scan_jobs j
+       SET locked_by = p_worker,
+           locked_until = now() + make_interval(secs => p_lease_seconds),
+           fencing_token = j.fencing_token + 1
+      FROM due WHERE j.id = due.id
+    RETURNING j.id, j.profile_id, j.user_id, j.fencing_token
+$$;
+ALTER FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) RETURNS TABLE(execution_id uuid, user_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT e.id, e.user_id FROM executions e
+     WHERE e.state = p_state AND e.updated_at <= now() - make_interval(secs => p_older_than_seconds)
+     ORDER BY e.updated_at
+     LIMIT p_limit
+$$;
+ALTER FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.ledger_entries_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger_entries is append-only' USING ERRCODE = 'insufficient_privilege';
+END $$;
+ALTER FUNCTION public.ledger_entries_append_only() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    UPDATE global_settings SET kill_switch = p_on, kill_switch_reason = p_reason, updated_at = now() WHERE id = 1;
+    INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)
+    VALUES (NULL, p_actor, CASE WHEN p_on THEN 'kill_switch.on' ELSE 'kill_switch.off' END, 'global', NULL,
+            jsonb_build_object('reason', p_reason));
+$$;
+ALTER FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) OWNER TO autoinvest_owner;
+CREATE TABLE public.alembic_version (
+    version_num character varying(32) NOT NULL
+);
+ALTER TABLE public.alembic_version OWNER TO autoinvest_owner;
+CREATE TABLE public.audit_log (
+    id bigint NOT NULL,
+    user_id uuid,
+    actor text NOT NULL,
+    action text NOT NULL,
+    subject_type text NOT NULL,
+    subject_id text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE ONLY public.audit_log FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.audit_log OWNER TO autoinvest_owner;
+ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+CREATE TABLE public.capital_accounts (
+    profile_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    currency text DEFAULT 'EUR'::text NOT NULL,
+    allocated numeric DEFAULT 0 NOT NULL,
+    reserved_for_orders numeric DEFAULT 0 NOT NULL,
+    reserved_for_positions numeric DEFAULT 0 NOT NULL,
+    realized_pnl numeric DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT capital_accounts_allocated_check CHECK ((allocated >= (0)::numeric)),
+    CONSTRAINT capital_accounts_currency_check CHECK ((currency = 'EUR'::text)),
+    CONSTRAINT capital_accounts_reserved_for_orders_check CHECK ((reserved_for_orders >= (0)::numeric)),
+    CONSTRAINT capital_accounts_reserved_for_positions_check CHECK ((reserved_for_positions >= (0)::numeric)),
+    CONSTRAINT capital_invariant CHECK (((((allocated - reserved_for_orders) - reserved_for_positions) + realized_pnl) >= (0)::numeric))
+);
+ALTER TABLE ONLY public.capital_accounts FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.capital_accounts OWNER TO autoinvest_owner;
+CREATE TABLE public.exchange_credentials (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    purpose text NOT NULL,
+    api_key text NOT NULL,
+    secret_encrypted text NOT NULL,
+    exchange_url text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT exchange_credentials_purpose_check CHECK ((purpose = ANY (ARRAY['readonly'::text, 'trade'::text])))
+);
+ALTER TABLE ONLY public.exchange_credentials FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.exchange_credentials OWNER TO autoinvest_owner;
+CREATE TABLE public.exchange_orders (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    execution_id uuid,
+    exchange_order_id text NOT NULL,
+    client_order_id uuid,
+    market text NOT NULL,
+    side text NOT NULL,
+    order_type text NOT NULL,
+    status text NOT NULL,
+    amount numeric,
+    amount_quote numeric,
+    filled_amount numeric DEFAULT 0 NOT NULL,
+    filled_amount_quote numeric DEFAULT 0 NOT NULL,
+    fee_paid numeric DEFAULT 0 NOT NULL,
+    fee_currency text,
+    raw jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT exchange_orders_fee_paid_check CHECK ((fee_paid >= (0)::numeric)),
+    CONSTRAINT exchange_orders_filled_amount_check CHECK ((filled_amount >= (0)::numeric)),
+    CONSTRAINT exchange_orders_filled_amount_quote_check CHECK ((filled_amount_quote >= (0)::numeric)),
+    CONSTRAINT exchange_orders_side_check CHECK ((side = ANY (ARRAY['buy'::text, 'sell'::text])))
+);
+ALTER TABLE ONLY public.exchange_orders FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.exchange_orders OWNER TO autoinvest_owner;
+CREATE TABLE public.executions (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    proposal_id uuid NOT NULL,
+    market text NOT NULL,
+    side text NOT NULL,
+    state text NOT NULL,
+    client_order_id uuid NOT NULL,
+    amount_eur numeric,
+    amount_base numeric,
+    reserved_eur numeric DEFAULT 0 NOT NULL,
+    reasons text[] DEFAULT '{}'::text[] NOT NULL,
+    preflight jsonb DEFAULT '{}'::jsonb NOT NULL,
+    request jsonb,
+    response jsonb,
+    exchange_order_id text,
+    submit_ts timestamp with time zone,
+    not_found_count integer DEFAULT 0 NOT NULL,
+    lease_owner text,
+    lease_until timestamp with time zone,
+    lease_token bigint DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT executions_amount_base_check CHECK ((amount_base > (0)::numeric)),
+    CONSTRAINT executions_amount_eur_check CHECK ((amount_eur > (0)::numeric)),
+    CONSTRAINT executions_check CHECK (((state = ANY (ARRAY['CLAIMED'::text, 'REJECTED'::text])) OR (submit_ts IS NOT NULL))),
+    CONSTRAINT executions_reserved_eur_check CHECK ((reserved_eur >= (0)::numeric)),
+    CONSTRAINT executions_side_check CHECK ((side = ANY (ARRAY['buy'::text, 'sell'::text]))),
+    CONSTRAINT executions_state_check CHECK ((state = ANY (ARRAY['CLAIMED'::text, 'SUBMITTING'::text, 'SUBMITTED'::text, 'FILLED'::text, 'CANCELED'::text, 'REJECTED'::text, 'NOT_PLACED'::text])))
+);
+ALTER TABLE ONLY public.executions FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.executions OWNER TO autoinvest_owner;
+CREATE TABLE public.fills (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    execution_id uuid,
+    exchange_order_id text NOT NULL,
+    exchange_fill_id text NOT NULL,
+    market text NOT NULL,
+    side text NOT NULL,
+    amount numeric NOT NULL,
+    price numeric NOT NULL,
+    fee numeric DEFAULT 0 NOT NULL,
+    fee_currency text DEFAULT 'EUR'::text NOT NULL,
+    taker boolean DEFAULT true NOT NULL,
+    filled_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT fills_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT fills_fee_check CHECK ((fee >= (0)::numeric)),
+    CONSTRAINT fills_price_check CHECK ((price > (0)::numeric)),
+    CONSTRAINT fills_side_check CHECK ((side = ANY (ARRAY['buy'::text, 'sell'::text])))
+);
+ALTER TABLE ONLY public.fills FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.fills OWNER TO autoinvest_owner;
+CREATE TABLE public.global_settings (
+    id smallint DEFAULT 1 NOT NULL,
+    kill_switch boolean DEFAULT false NOT NULL,
+    kill_switch_reason text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT global_settings_id_check CHECK ((id = 1))
+);
+ALTER TABLE public.global_settings OWNER TO autoinvest_owner;
+CREATE TABLE public.ledger_entries (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    kind text NOT NULL,
+    reference text NOT NULL,
+    d_allocated numeric DEFAULT 0 NOT NULL,
+    d_reserved_for_orders numeric DEFAULT 0 NOT NULL,
+    d_reserved_for_positions numeric DEFAULT 0 NOT NULL,
+    d_realized_pnl numeric DEFAULT 0 NOT NULL,
+    memo jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ledger_entries_kind_check CHECK ((kind = ANY (ARRAY['ALLOCATE'::text, 'DEALLOCATE'::text, 'RESERVE'::text, 'RELEASE'::text, 'FILL'::text, 'FEE'::text, 'EXIT'::text, 'ADJUST'::text])))
+);
+ALTER TABLE ONLY public.ledger_entries FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.ledger_entries OWNER TO autoinvest_owner;
+ALTER TABLE public.ledger_entries ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.ledger_entries_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+CREATE TABLE public.llm_usage (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    status text DEFAULT 'reserved'::text NOT NULL,
+    reserved_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    prompt_tokens integer,
+    completion_tokens integer,
+    latency_ms integer,
+    outcome text,
+    CONSTRAINT llm_usage_completion_tokens_check CHECK ((completion_tokens >= 0)),
+    CONSTRAINT llm_usage_latency_ms_check CHECK ((latency_ms >= 0)),
+    CONSTRAINT llm_usage_prompt_tokens_check CHECK ((prompt_tokens >= 0)),
+    CONSTRAINT llm_usage_status_check CHECK ((status = ANY (ARRAY['reserved'::text, 'completed'::text, 'failed'::text])))
+);
+ALTER TABLE ONLY public.llm_usage FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.llm_usage OWNER TO autoinvest_owner;
+CREATE TABLE public.loop_heartbeats (
+    loop_name text NOT NULL,
+    instance text NOT NULL,
+    last_success_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_error text
+);
+ALTER TABLE public.loop_heartbeats OWNER TO autoinvest_owner;
+CREATE TABLE public.market_metadata (
+    market text NOT NULL,
+    base text NOT NULL,
+    quote text NOT NULL,
+    status text NOT NULL,
+    min_order_base numeric NOT NULL,
+    min_order_quote numeric NOT NULL,
+    max_order_base numeric,
+    tick_size numeric NOT NULL,
+    quantity_decimals smallint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT market_metadata_max_order_base_check CHECK ((max_order_base > (0)::numeric)),
+    CONSTRAINT market_metadata_min_order_base_check CHECK ((min_order_base >= (0)::numeric)),
+    CONSTRAINT market_metadata_min_order_quote_check CHECK ((min_order_quote >= (0)::numeric)),
+    CONSTRAINT market_metadata_quantity_decimals_check CHECK ((quantity_decimals >= 0)),
+    CONSTRAINT market_metadata_tick_size_check CHECK ((tick_size > (0)::numeric))
+);
+ALTER TABLE public.market_metadata OWNER TO autoinvest_owner;
+CREATE TABLE public.outbox_events (
+    id bigint NOT NULL,
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    published_at timestamp with time zone
+);
+ALTER TABLE ONLY public.outbox_events FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.outbox_events OWNER TO autoinvest_owner;
+ALTER TABLE public.outbox_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.outbox_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+CREATE TABLE public.positions (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    market text NOT NULL,
+    quantity numeric DEFAULT 0 NOT NULL,
+    cost_basis_eur numeric DEFAULT 0 NOT NULL,
+    realized_pnl_eur numeric DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT positions_cost_basis_eur_check CHECK ((cost_basis_eur >= (0)::numeric)),
+    CONSTRAINT positions_quantity_check CHECK ((quantity >= (0)::numeric))
+);
+ALTER TABLE ONLY public.positions FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.positions OWNER TO autoinvest_owner;
+CREATE TABLE public.profile_policies (
+    profile_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    trading_enabled boolean DEFAULT true NOT NULL,
+    allowlist text[] DEFAULT '{}'::text[] NOT NULL,
+    min_order_eur numeric DEFAULT 5 NOT NULL,
+    max_order_eur numeric DEFAULT 100 NOT NULL,
+    allowed_confidences smallint[] DEFAULT '{50,75,100}'::smallint[] NOT NULL,
+    min_confidence smallint DEFAULT 50 NOT NULL,
+    cooldown_minutes integer DEFAULT 60 NOT NULL,
+    anti_flip_minutes integer DEFAULT 240 NOT NULL,
+    max_trades_per_day integer DEFAULT 10 NOT NULL,
+    max_trades_per_hour integer DEFAULT 3 NOT NULL,
+    llm_calls_per_day integer DEFAULT 48 NOT NULL,
+    llm_calls_per_hour integer DEFAULT 6 NOT NULL,
+    proposal_ttl_seconds integer DEFAULT 900 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT profile_policies_allowed_confidences_check CHECK ((allowed_confidences <@ ARRAY[(0)::smallint, (25)::smallint, (50)::smallint, (75)::smallint, (100)::smallint])),
+    CONSTRAINT profile_policies_anti_flip_minutes_check CHECK ((anti_flip_minutes >= 0)),
+    CONSTRAINT profile_policies_check CHECK ((max_order_eur >= min_order_eur)),
+    CONSTRAINT profile_policies_cooldown_minutes_check CHECK ((cooldown_minutes >= 0)),
+    CONSTRAINT profile_policies_llm_calls_per_day_check CHECK ((llm_calls_per_day >= 0)),
+    CONSTRAINT profile_policies_llm_calls_per_hour_check CHECK ((llm_calls_per_hour >= 0)),
+    CONSTRAINT profile_policies_max_trades_per_day_check CHECK ((max_trades_per_day >= 0)),
+    CONSTRAINT profile_policies_max_trades_per_hour_check CHECK ((max_trades_per_hour >= 0)),
+    CONSTRAINT profile_policies_min_confidence_check CHECK ((min_confidence = ANY (ARRAY[0, 25, 50, 75, 100]))),
+    CONSTRAINT profile_policies_min_order_eur_check CHECK ((min_order_eur > (0)::numeric)),
+    CONSTRAINT profile_policies_proposal_ttl_seconds_check CHECK ((proposal_ttl_seconds > 0))
+);
+ALTER TABLE ONLY public.profile_policies FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.profile_policies OWNER TO autoinvest_owner;
+CREATE TABLE public.profiles (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    name text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    quote_currency text DEFAULT 'EUR'::text NOT NULL,
+    scan_interval_seconds integer DEFAULT 300 NOT NULL,
+    strategy text DEFAULT 'momentum'::text NOT NULL,
+    risk_preset text DEFAULT 'observer'::text NOT NULL,
+    auto_approve_threshold smallint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT profiles_auto_approve_threshold_check CHECK ((auto_approve_threshold = ANY (ARRAY[0, 25, 50, 75, 100]))),
+    CONSTRAINT profiles_name_check CHECK (((length(name) >= 1) AND (length(name) <= 100))),
+    CONSTRAINT profiles_quote_currency_check CHECK ((quote_currency = 'EUR'::text)),
+    CONSTRAINT profiles_risk_preset_check CHECK ((risk_preset = ANY (ARRAY['observer'::text, 'hunter'::text, 'semiauto'::text, 'custom'::text]))),
+    CONSTRAINT profiles_scan_interval_seconds_check CHECK (((scan_interval_seconds >= 5) AND (scan_interval_seconds <= 86400))),
+    CONSTRAINT profiles_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text, 'archived'::text]))),
+    CONSTRAINT profiles_strategy_check CHECK ((strategy = ANY (ARRAY['dca'::text, 'momentum'::text, 'mean_reversion'::text, 'llm'::text])))
+);
+ALTER TABLE ONLY public.profiles FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.profiles OWNER TO autoinvest_owner;
+CREATE TABLE public.reconciliation_runs (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    status text DEFAULT 'running'::text NOT NULL,
+    mismatches jsonb DEFAULT '{}'::jsonb NOT NULL,
+    report jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT reconciliation_runs_status_check CHECK ((status = ANY (ARRAY['running'::text, 'ok'::text, 'repaired'::text, 'failed'::text])))
+);
+ALTER TABLE ONLY public.reconciliation_runs FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.reconciliation_runs OWNER TO autoinvest_owner;
+CREATE TABLE public.scan_jobs (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    next_run_at timestamp with time zone DEFAULT now() NOT NULL,
+    locked_by text,
+    locked_until timestamp with time zone,
+    fencing_token bigint DEFAULT 0 NOT NULL,
+    last_run_at timestamp with time zone,
+    last_error text
+);
+ALTER TABLE ONLY public.scan_jobs FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.scan_jobs OWNER TO autoinvest_owner;
+CREATE TABLE public.trade_history (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    fill_id uuid NOT NULL,
+    market text NOT NULL,
+    side text NOT NULL,
+    amount_base numeric NOT NULL,
+    price numeric NOT NULL,
+    amount_eur numeric NOT NULL,
+    fee_eur numeric DEFAULT 0 NOT NULL,
+    realized_pnl_eur numeric DEFAULT 0 NOT NULL,
+    executed_at timestamp with time zone NOT NULL,
+    CONSTRAINT trade_history_amount_base_check CHECK ((amount_base > (0)::numeric)),
+    CONSTRAINT trade_history_amount_eur_check CHECK ((amount_eur > (0)::numeric)),
+    CONSTRAINT trade_history_fee_eur_check CHECK ((fee_eur >= (0)::numeric)),
+    CONSTRAINT trade_history_price_check CHECK ((price > (0)::numeric)),
+    CONSTRAINT trade_history_side_check CHECK ((side = ANY (ARRAY['buy'::text, 'sell'::text])))
+);
+ALTER TABLE ONLY public.trade_history FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.trade_history OWNER TO autoinvest_owner;
+CREATE TABLE public.trade_proposals (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    market text NOT NULL,
+    side text NOT NULL,
+    amount_eur numeric,
+    amount_base numeric,
+    confidence smallint NOT NULL,
+    rationale text DEFAULT ''::text NOT NULL,
+    source text NOT NULL,
+    status text DEFAULT 'PENDING'::text NOT NULL,
+    policy_snapshot jsonb DEFAULT '{}'::jsonb NOT NULL,
+    scan_window timestamp with time zone,
+    scan_fencing_token bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    decided_at timestamp with time zone,
+    decided_by text,
+    override_cooldown boolean DEFAULT false NOT NULL,
+    override_anti_flip boolean DEFAULT false NOT NULL,
+    CONSTRAINT trade_proposals_amount_base_check CHECK ((amount_base > (0)::numeric)),
+    CONSTRAINT trade_proposals_amount_eur_check CHECK ((amount_eur > (0)::numeric)),
+    CONSTRAINT trade_proposals_check CHECK (((amount_eur IS NULL) <> (amount_base IS NULL))),
+    CONSTRAINT trade_proposals_check1 CHECK ((expires_at > created_at)),
+    CONSTRAINT trade_proposals_confidence_check CHECK ((confidence = ANY (ARRAY[0, 25, 50, 75, 100]))),
+    CONSTRAINT trade_proposals_decided_by_check CHECK ((decided_by = ANY (ARRAY['user'::text, 'auto'::text]))),
+    CONSTRAINT trade_proposals_market_check CHECK ((market ~ '^[A-Z0-9]+-[A-Z0-9]+$'::text)),
+    CONSTRAINT trade_proposals_side_check CHECK ((side = ANY (ARRAY['buy'::text, 'sell'::text]))),
+    CONSTRAINT trade_proposals_source_check CHECK ((source = ANY (ARRAY['rules'::text, 'llm'::text, 'manual'::text]))),
+    CONSTRAINT trade_proposals_status_check CHECK ((status = ANY (ARRAY['PENDING'::text, 'APPROVED'::text, 'REJECTED'::text, 'EXPIRED'::text, 'EXECUTED'::text])))
+);
+ALTER TABLE ONLY public.trade_proposals FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.trade_proposals OWNER TO autoinvest_owner;
+CREATE TABLE public.users (
+    id uuid NOT NULL,
+    email text NOT NULL,
+    kill_switch boolean DEFAULT false NOT NULL,
+    kill_switch_reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_email_check CHECK ((email ~ '^[^@\s]+@[^@\s]+$'::text))
+);
+ALTER TABLE ONLY public.users FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.users OWNER TO autoinvest_owner;
+ALTER TABLE ONLY public.alembic_version
+    ADD CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num);
+ALTER TABLE ONLY public.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.capital_accounts
+    ADD CONSTRAINT capital_accounts_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.exchange_credentials
+    ADD CONSTRAINT exchange_credentials_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.exchange_credentials
+    ADD CONSTRAINT exchange_credentials_user_id_purpose_key UNIQUE (user_id, purpose);
+ALTER TABLE ONLY public.exchange_orders
+    ADD CONSTRAINT exchange_orders_exchange_order_id_key UNIQUE (exchange_order_id);
+ALTER TABLE ONLY public.exchange_orders
+    ADD CONSTRAINT exchange_orders_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.executions
+    ADD CONSTRAINT executions_client_order_id_key UNIQUE (client_order_id);
+ALTER TABLE ONLY public.executions
+    ADD CONSTRAINT executions_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.executions
+    ADD CONSTRAINT executions_user_id_proposal_id_key UNIQUE (user_id, proposal_id);
+ALTER TABLE ONLY public.fills
+    ADD CONSTRAINT fills_exchange_fill_id_key UNIQUE (exchange_fill_id);
+ALTER TABLE ONLY public.fills
+    ADD CONSTRAINT fills_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.global_settings
+    ADD CONSTRAINT global_settings_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.ledger_entries
+    ADD CONSTRAINT ledger_entries_kind_reference_key UNIQUE (kind, reference);
+ALTER TABLE ONLY public.ledger_entries
+    ADD CONSTRAINT ledger_entries_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.llm_usage
+    ADD CONSTRAINT llm_usage_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.loop_heartbeats
+    ADD CONSTRAINT loop_heartbeats_pkey PRIMARY KEY (loop_name, instance);
+ALTER TABLE ONLY public.market_metadata
+    ADD CONSTRAINT market_metadata_pkey PRIMARY KEY (market);
+ALTER TABLE ONLY public.outbox_events
+    ADD CONSTRAINT outbox_events_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.positions
+    ADD CONSTRAINT positions_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.positions
+    ADD CONSTRAINT positions_profile_id_market_key UNIQUE (profile_id, market);
+ALTER TABLE ONLY public.profile_policies
+    ADD CONSTRAINT profile_policies_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT profiles_id_user_id_key UNIQUE (id, user_id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT profiles_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT profiles_user_id_name_key UNIQUE (user_id, name);
+ALTER TABLE ONLY public.reconciliation_runs
+    ADD CONSTRAINT reconciliation_runs_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.scan_jobs
+    ADD CONSTRAINT scan_jobs_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.scan_jobs
+    ADD CONSTRAINT scan_jobs_profile_id_key UNIQUE (profile_id);
+ALTER TABLE ONLY public.trade_history
+    ADD CONSTRAINT trade_history_fill_id_key UNIQUE (fill_id);
+ALTER TABLE ONLY public.trade_history
+    ADD CONSTRAINT trade_history_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.trade_proposals
+    ADD CONSTRAINT trade_proposals_id_user_id_key UNIQUE (id, user_id);
+ALTER TABLE ONLY public.trade_proposals
+    ADD CONSTRAINT trade_proposals_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.trade_proposals
+    ADD CONSTRAINT trade_proposals_profile_id_market_scan_window_key UNIQUE (profile_id, market, scan_window);
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_email_key UNIQUE (email);
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+CREATE UNIQUE INDEX executions_one_live_per_market ON public.executions USING btree (profile_id, market) WHERE (state = ANY (ARRAY['CLAIMED'::text, 'SUBMITTING'::text, 'SUBMITTED'::text]));
+CREATE INDEX executions_state ON public.executions USING btree (state, updated_at);
+CREATE INDEX fills_profile_market ON public.fills USING btree (profile_id, market, filled_at);
+CREATE INDEX ledger_entries_profile ON public.ledger_entries USING btree (profile_id, id);
+CREATE INDEX llm_usage_window ON public.llm_usage USING btree (profile_id, reserved_at);
+CREATE INDEX scan_jobs_due ON public.scan_jobs USING btree (next_run_at);
+CREATE INDEX trade_proposals_status ON public.trade_proposals USING btree (status, created_at);
+CREATE TRIGGER ledger_entries_no_update BEFORE DELETE OR UPDATE ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION public.ledger_entries_append_only();
+ALTER TABLE ONLY public.capital_accounts
+    ADD CONSTRAINT capital_accounts_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.exchange_credentials
+    ADD CONSTRAINT exchange_credentials_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+ALTER TABLE ONLY public.exchange_orders
+    ADD CONSTRAINT exchange_orders_execution_id_fkey FOREIGN KEY (execution_id) REFERENCES public.executions(id);
+ALTER TABLE ONLY public.exchange_orders
+    ADD CONSTRAINT exchange_orders_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.executions
+    ADD CONSTRAINT executions_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.executions
+    ADD CONSTRAINT executions_proposal_id_user_id_fkey FOREIGN KEY (proposal_id, user_id) REFERENCES public.trade_proposals(id, user_id);
+ALTER TABLE ONLY public.fills
+    ADD CONSTRAINT fills_execution_id_fkey FOREIGN KEY (execution_id) REFERENCES public.executions(id);
+ALTER TABLE ONLY public.fills
+    ADD CONSTRAINT fills_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.ledger_entries
+    ADD CONSTRAINT ledger_entries_profile_id_fkey FOREIGN KEY (profile_id) REFERENCES public.capital_accounts(profile_id);
+ALTER TABLE ONLY public.llm_usage
+    ADD CONSTRAINT llm_usage_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.outbox_events
+    ADD CONSTRAINT outbox_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+ALTER TABLE ONLY public.positions
+    ADD CONSTRAINT positions_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.profile_policies
+    ADD CONSTRAINT profile_policies_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT profiles_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+ALTER TABLE ONLY public.reconciliation_runs
+    ADD CONSTRAINT reconciliation_runs_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.scan_jobs
+    ADD CONSTRAINT scan_jobs_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.trade_history
+    ADD CONSTRAINT trade_history_fill_id_fkey FOREIGN KEY (fill_id) REFERENCES public.fills(id);
+ALTER TABLE ONLY public.trade_history
+    ADD CONSTRAINT trade_history_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.trade_proposals
+    ADD CONSTRAINT trade_proposals_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.capital_accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.exchange_credentials ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.exchange_orders ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.executions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.fills ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.ledger_entries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.llm_usage ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.outbox_events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY owner_functions ON public.audit_log TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.capital_accounts TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.exchange_credentials TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.exchange_orders TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.executions TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.fills TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.ledger_entries TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.llm_usage TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.outbox_events TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.positions TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.profile_policies TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.profiles TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.reconciliation_runs TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.scan_jobs TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.trade_history TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.trade_proposals TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.users TO autoinvest_owner USING (true) WITH CHECK (true);
+ALTER TABLE public.positions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.profile_policies ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.reconciliation_runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.scan_jobs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON public.audit_log TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.capital_accounts TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.exchange_credentials TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.exchange_orders TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.executions TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.fills TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.ledger_entries TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.llm_usage TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.outbox_events TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.positions TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.profile_policies TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.profiles TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.reconciliation_runs TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.scan_jobs TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.trade_history TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.trade_proposals TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.users TO autoinvest_app USING ((id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((id = ( SELECT public.app_user_id() AS app_user_id)));
+ALTER TABLE public.trade_history ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.trade_proposals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
+GRANT ALL ON SCHEMA public TO autoinvest_owner;
+REVOKE ALL ON FUNCTION public.active_profile_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.active_profile_ids() TO autoinvest_app;
+GRANT ALL ON FUNCTION public.app_user_id() TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_app;
+GRANT SELECT,INSERT ON TABLE public.audit_log TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.capital_accounts TO autoinvest_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.exchange_credentials TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_orders TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.executions TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.fills TO autoinvest_app;
+GRANT SELECT ON TABLE public.global_settings TO autoinvest_app;
+GRANT SELECT,INSERT ON TABLE public.ledger_entries TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.llm_usage TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.loop_heartbeats TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.market_metadata TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.outbox_events TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.positions TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.profile_policies TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.reconciliation_runs TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.scan_jobs TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.trade_history TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.trade_proposals TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.users TO autoinvest_app;

@@ -1,0 +1,53 @@
+"""Bad settings stop the program at start with a message that names the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autoinvest import config
+from autoinvest.errors import ConfigError
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOINVEST_") and k != "DATABASE_URL"}
+    return subprocess.run([sys.executable, "-m", "autoinvest.cli", *args], env=base | env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize(("env", "variable", "reason"), [
+    ({"AUTOINVEST_HOME": "/proc/autoinvest-cannot-be-here"}, "AUTOINVEST_HOME", "CONFIG_HOME_UNWRITABLE"),
+    ({"DATABASE_URL": "mysql://root@localhost/db"}, "DATABASE_URL", "CONFIG_INVALID_VALUE"),
+    ({"DATABASE_URL": "not a url"}, "DATABASE_URL", "CONFIG_INVALID_VALUE"),
+    ({"AUTOINVEST_HTTP_PORT": "eighty"}, "AUTOINVEST_HTTP_PORT", "CONFIG_INVALID_VALUE"),
+    ({"AUTOINVEST_ACCESS_WINDOW_MS": "70000"}, "AUTOINVEST_ACCESS_WINDOW_MS", "CONFIG_INVALID_VALUE"),
+    ({"AUTOINVEST_NO_SUCH_THING": "1"}, "AUTOINVEST_NO_SUCH_THING", "CONFIG_UNKNOWN_KEY"),
+])
+def test_bad_settings_exit_non_zero_naming_the_variable(env: dict[str, str], variable: str, reason: str,
+                                                       tmp_path: Path) -> None:
+    result = _cli({"AUTOINVEST_HOME": str(tmp_path)} | env, "db", "status")
+    assert result.returncode == 2
+    assert variable in result.stderr and reason in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_secret_in_a_bad_setting_is_not_echoed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AUTOINVEST_HOME", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "mysql://root:hunter2-secret@localhost/db")
+    with pytest.raises(ConfigError) as info:
+        config.load_settings()
+    assert "hunter2-secret" not in str(info.value)
+
+
+def test_good_settings_load_with_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith("AUTOINVEST_") or key == "DATABASE_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AUTOINVEST_HOME", str(tmp_path / "home"))
+    settings = config.load_settings()
+    assert settings.home == tmp_path / "home" and (tmp_path / "home").is_dir()
+    assert settings.database_url is None and settings.access_window_ms == 10000
