@@ -60,6 +60,18 @@ BEGIN
     RAISE EXCEPTION 'ledger_entries is append-only' USING ERRCODE = 'insufficient_privilege';
 END $$;
 ALTER FUNCTION public.ledger_entries_append_only() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.owner_of(p_kind text, p_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT CASE p_kind
+        WHEN 'user' THEN (SELECT id FROM users WHERE id = p_id)
+        WHEN 'profile' THEN (SELECT user_id FROM profiles WHERE id = p_id)
+        WHEN 'proposal' THEN (SELECT user_id FROM trade_proposals WHERE id = p_id)
+        WHEN 'execution' THEN (SELECT user_id FROM executions WHERE id = p_id)
+    END
+$$;
+ALTER FUNCTION public.owner_of(p_kind text, p_id uuid) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public'
@@ -634,6 +646,8 @@ REVOKE ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_
 GRANT ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_app;
 GRANT SELECT,INSERT ON TABLE public.audit_log TO autoinvest_app;

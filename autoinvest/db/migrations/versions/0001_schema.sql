@@ -413,6 +413,18 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
      LIMIT p_limit
 $$;
 
+-- Who owns an object, for the operator CLI and workers that start from an id alone.
+CREATE FUNCTION owner_of(p_kind text, p_id uuid)
+RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT CASE p_kind
+        WHEN 'user' THEN (SELECT id FROM users WHERE id = p_id)
+        WHEN 'profile' THEN (SELECT user_id FROM profiles WHERE id = p_id)
+        WHEN 'proposal' THEN (SELECT user_id FROM trade_proposals WHERE id = p_id)
+        WHEN 'execution' THEN (SELECT user_id FROM executions WHERE id = p_id)
+    END
+$$;
+
 CREATE FUNCTION set_global_kill_switch(p_on boolean, p_actor text, p_reason text)
 RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
@@ -422,9 +434,9 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
             jsonb_build_object('reason', p_reason));
 $$;
 
-REVOKE ALL ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(),
+REVOKE ALL ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(),
+GRANT EXECUTE ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text), app_user_id() TO autoinvest_app;
