@@ -1,0 +1,73 @@
+"""One ccxt exchange object for one key, and the single path every call takes.
+
+``Session.call`` spends the endpoint's weight from the key's budget, calls
+ccxt's implicit raw endpoint (raw JSON, strings for money, no ``load_markets``
+round trip), and translates any failure through ``exchange.errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from autoinvest.errors import RateLimited
+from autoinvest.exchange import _endpoints as ep
+from autoinvest.exchange import _parse
+from autoinvest.exchange._bitvavo import SIGNING_PARAM, SignedBitvavo
+from autoinvest.exchange.base import OrderReport, Signing
+from autoinvest.exchange.budget import WeightBudget
+from autoinvest.exchange.credentials import Credential
+from autoinvest.exchange.errors import ban_expiry_ms, translate
+
+DEFAULT_TIMEOUT_MS = 10_000
+DEFAULT_ACCESS_WINDOW_MS = 10_000
+
+
+class Session:
+    def __init__(self, credential: Credential, *, budget: WeightBudget, timeout_ms: int, access_window_ms: int) -> None:
+        if timeout_ms <= 0:
+            raise ValueError("timeout_ms must be positive")
+        Signing(timestamp_ms=1, window_ms=access_window_ms)  # validates the window bounds
+        self._budget = budget
+        host = credential.host_url
+        self._exchange = SignedBitvavo(
+            {
+                "apiKey": credential.api_key,
+                "secret": credential.api_secret,
+                "urls": {"api": {"public": host, "private": host}},
+                "timeout": timeout_ms,
+                # Our WeightBudget replaces ccxt's throttle (which would also sleep 60 ms per weight point).
+                "enableRateLimit": False,
+            },
+            default_window_ms=access_window_ms,
+            on_headers=budget.observe_headers,
+        )
+
+    async def call(self, endpoint: ep.Endpoint, params: dict[str, Any], *, signing: Signing | None = None) -> Any:
+        """Send one request to ``endpoint``; ``None`` params are dropped."""
+        request = {key: value for key, value in params.items() if value is not None}
+        await self._budget.acquire(endpoint.weight_for(request))
+        if signing is not None:
+            request[SIGNING_PARAM] = signing
+        try:
+            return await getattr(self._exchange, endpoint.ccxt_method)(request)
+        except Exception as e:
+            error = translate(e, operation=endpoint.name, changes_state=endpoint.changes_state)
+            if isinstance(error, RateLimited) and (expiry := ban_expiry_ms(e)) is not None:
+                self._budget.block_until(expiry)
+            raise error from e
+
+    async def get_order(self, market: str, *, order_id: str | None, client_order_id: str | None) -> OrderReport:
+        """``GET /order`` by exactly one of orderId or clientOrderId."""
+        return _parse.order(await self.call(ep.GET_ORDER, order_ref(market, order_id, client_order_id)))
+
+    async def close(self) -> None:
+        await self._exchange.close()
+
+
+def order_ref(market: str, order_id: str | None, client_order_id: str | None) -> dict[str, Any]:
+    # Bitvavo silently prefers clientOrderId when both are given; refusing both avoids surprises.
+    if (order_id is None) == (client_order_id is None):
+        raise ValueError("give exactly one of order_id or client_order_id")
+    if order_id is not None:
+        return {"market": market, "orderId": order_id}
+    return {"market": market, "clientOrderId": client_order_id}

@@ -1,0 +1,108 @@
+"""The read-only client: ``MarketData`` over ccxt's async bitvavo, for a View-only key.
+
+It cannot place or cancel: it has no such methods, it never imports the trade
+side, and it refuses to be built from a trade key.
+"""
+
+from __future__ import annotations
+
+from autoinvest.domain.states import CredentialPurpose
+from autoinvest.exchange import _endpoints as ep
+from autoinvest.exchange import _parse
+from autoinvest.exchange._session import DEFAULT_ACCESS_WINDOW_MS, DEFAULT_TIMEOUT_MS, Session
+from autoinvest.exchange.base import (
+    Balance,
+    Candle,
+    Fees,
+    FillReport,
+    Market,
+    MarketData,
+    OrderBook,
+    OrderReport,
+    Ticker,
+)
+from autoinvest.exchange.budget import DEFAULT_BUDGETS, BudgetRegistry
+from autoinvest.exchange.credentials import Credential
+
+
+class ReadOnlyClient:
+    """``MarketData`` for one View-only key; build it with :func:`market_data`."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    async def markets(self) -> list[Market]:
+        return [_parse.market(m) for m in _parse.as_list(await self._session.call(ep.MARKETS, {}))]
+
+    async def tickers(self, markets: list[str] | None = None) -> dict[str, Ticker]:
+        # Two weight-1 calls for every market beat 2×N calls for a few.
+        prices = await self._session.call(ep.TICKER_PRICE, {})
+        books = await self._session.call(ep.TICKER_BOOK, {})
+        result = _parse.tickers(prices, books)
+        if markets is None:
+            return result
+        return {name: result[name] for name in markets if name in result}
+
+    async def candles(
+        self,
+        market: str,
+        interval: str,
+        *,
+        limit: int | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> list[Candle]:
+        params = {"market": market, "interval": interval, "limit": limit, "start": start_ms, "end": end_ms}
+        rows = _parse.as_list(await self._session.call(ep.CANDLES, params))
+        return sorted((_parse.candle(row) for row in rows), key=lambda candle: candle.timestamp)
+
+    async def order_book(self, market: str, *, depth: int | None = None) -> OrderBook:
+        return _parse.order_book(await self._session.call(ep.BOOK, {"market": market, "depth": depth}))
+
+    async def balances(self) -> dict[str, Balance]:
+        rows = _parse.as_list(await self._session.call(ep.BALANCE, {}))
+        return {b.symbol: b for b in map(_parse.balance, rows)}
+
+    async def fees(self, market: str | None = None) -> Fees:
+        return _parse.fees(await self._session.call(ep.FEES, {"market": market}))
+
+    async def get_order(
+        self, market: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> OrderReport:
+        return await self._session.get_order(market, order_id=order_id, client_order_id=client_order_id)
+
+    async def open_orders(self, market: str | None = None) -> list[OrderReport]:
+        rows = _parse.as_list(await self._session.call(ep.OPEN_ORDERS, {"market": market}))
+        return [_parse.order(row) for row in rows]
+
+    async def order_history(
+        self, market: str, *, limit: int | None = None, start_ms: int | None = None, end_ms: int | None = None
+    ) -> list[OrderReport]:
+        params = {"market": market, "limit": limit, "start": start_ms, "end": end_ms}
+        return [_parse.order(row) for row in _parse.as_list(await self._session.call(ep.ORDERS, params))]
+
+    async def trades(
+        self, market: str, *, limit: int | None = None, start_ms: int | None = None, end_ms: int | None = None
+    ) -> list[FillReport]:
+        params = {"market": market, "limit": limit, "start": start_ms, "end": end_ms}
+        return [_parse.fill(row) for row in _parse.as_list(await self._session.call(ep.TRADES, params))]
+
+    async def close(self) -> None:
+        await self._session.close()
+
+
+def market_data(
+    credential: Credential,
+    *,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    budgets: BudgetRegistry = DEFAULT_BUDGETS,
+) -> MarketData:
+    """Build the read-only client; a trade credential raises KeySeparationError."""
+    credential.require(CredentialPurpose.READONLY)
+    session = Session(
+        credential,
+        budget=budgets.for_key(credential.api_key),
+        timeout_ms=timeout_ms,
+        access_window_ms=DEFAULT_ACCESS_WINDOW_MS,
+    )
+    return ReadOnlyClient(session)
