@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the LLM proposer.")
     llm_model: str = Field(default="gpt-4o-mini", description="LLM model name.")
     llm_api_key: SecretStr | None = Field(default=None, description="LLM API key.")
+    failpoint: str | None = Field(default=None, description="Testing only: kill the process at this named step.")
     demo_balance_eur: Decimal = Field(default=Decimal("1000"), gt=0, description="Paper balance of the demo user.")
 
     @field_validator("database_url", "app_database_url")

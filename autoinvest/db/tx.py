@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -12,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from autoinvest.errors import UnsafeDatabaseRole
 
-AppConnection = psycopg.AsyncConnection[dict[str, object]]
+AppConnection = psycopg.AsyncConnection[dict[str, Any]]
 
 
 def make_pool(app_url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool[AppConnection]:

@@ -1,0 +1,110 @@
+"""Claim: lock the profile, read the facts, decide, and record the execution — one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from autoinvest.db.tx import AppConnection, user_tx
+from autoinvest.domain.states import ExecutionState, Side
+from autoinvest.errors import NotFound
+from autoinvest.execution import facts as facts_query
+from autoinvest.execution import records, reservations
+from autoinvest.execution.client_order_id import client_order_id
+from autoinvest.execution.records import Execution
+from autoinvest.ledger import entries as ledger
+from autoinvest.ledger import repo as ledger_repo
+from autoinvest.policy import decide, facts_to_json
+
+ENTRY_IN_PROGRESS = "ENTRY_IN_PROGRESS"
+
+
+class Outcome(StrEnum):
+    CLAIMED = "CLAIMED"  # a new execution exists and may be submitted
+    REJECTED = "REJECTED"  # recorded as REJECTED with its reasons; never sent
+    ALREADY_CLAIMED = "ALREADY_CLAIMED"  # an execution existed before this call: nothing new happened
+    WAITING = "WAITING"  # another entry of this profile+market is live; claim again once it has ended
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    outcome: Outcome
+    execution: Execution | None
+    reasons: tuple[str, ...] = field(default=())
+
+
+async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> ClaimResult:
+    """Claim the proposal for execution, at most once ever."""
+    try:
+        async with user_tx(conn, user_id):
+            return await _claim_in_tx(conn, user_id, proposal_id)
+    except psycopg.errors.UniqueViolation:
+        # Only reachable if two claims bypassed the profile lock; the constraint still holds the line.
+        async with user_tx(conn, user_id):
+            existing = await records.for_proposal(conn, user_id, proposal_id)
+        if existing is not None:
+            return ClaimResult(Outcome.ALREADY_CLAIMED, existing, existing.reasons)
+        return ClaimResult(Outcome.WAITING, None, (ENTRY_IN_PROGRESS,))
+
+
+async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> ClaimResult:
+    # Serialise every claim of this profile: the counters read below cannot change under us.
+    cur = await conn.execute(
+        "SELECT pr.id FROM profiles pr JOIN trade_proposals p ON p.profile_id = pr.id"
+        " WHERE p.id = %s FOR UPDATE OF pr", (proposal_id,))
+    if await cur.fetchone() is None:
+        raise NotFound(f"proposal {proposal_id} not found (or not yours)", reason="PROPOSAL_NOT_FOUND")
+    existing = await records.for_proposal(conn, user_id, proposal_id)
+    if existing is not None:
+        return ClaimResult(Outcome.ALREADY_CLAIMED, existing, existing.reasons)
+
+    snapshot = await facts_query.load(conn, proposal_id)
+    facts = snapshot.facts
+    cur = await conn.execute(
+        "SELECT 1 FROM executions WHERE profile_id = %s AND market = %s"
+        " AND state IN ('CLAIMED', 'SUBMITTING', 'SUBMITTED')", (snapshot.profile_id, facts.market))
+    if await cur.fetchone() is not None:
+        await _audit_waiting(conn, user_id, proposal_id)
+        return ClaimResult(Outcome.WAITING, None, (ENTRY_IN_PROGRESS,))
+
+    decision = decide(facts)
+    reasons = [r.code for r in decision.reasons]
+    state = ExecutionState.CLAIMED if decision.allowed else ExecutionState.REJECTED
+    execution_id = uuid.uuid4()
+    reserve = reservations.required_eur(facts.amount_eur) if decision.allowed and facts.side is Side.BUY else None
+    preflight = {"facts": facts_to_json(facts), "decision": decision.to_json()}
+    cur = await conn.execute(
+        """
+        INSERT INTO executions (id, user_id, profile_id, proposal_id, market, side, state, client_order_id,
+                                amount_eur, amount_base, reserved_eur, reasons, preflight)
+        VALUES (%(id)s, %(user)s, %(profile)s, %(proposal)s, %(market)s, %(side)s, %(state)s, %(coid)s,
+                %(eur)s, %(base)s, %(reserved)s, %(reasons)s, %(preflight)s)
+        RETURNING *
+        """,
+        {"id": execution_id, "user": user_id, "profile": snapshot.profile_id, "proposal": proposal_id,
+         "market": facts.market, "side": facts.side.value, "state": state.value,
+         "coid": client_order_id(user_id, proposal_id), "eur": snapshot.amount_eur, "base": snapshot.amount_base,
+         "reserved": reserve or 0, "reasons": reasons, "preflight": Jsonb(preflight)})
+    row = await cur.fetchone()
+    assert row is not None
+    if reserve:
+        await ledger_repo.post(conn, snapshot.profile_id, user_id, ledger.reserve(execution_id, reserve))
+    outcome = Outcome.CLAIMED if decision.allowed else Outcome.REJECTED
+    return ClaimResult(outcome, Execution.from_row(row), tuple(reasons))
+
+
+async def _audit_waiting(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> None:
+    # Recorded once per proposal, so that a polling worker does not flood the audit log.
+    await conn.execute(
+        """
+        INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)
+        SELECT %(user)s, 'executor', 'execution.waiting', 'proposal', %(proposal)s,
+               jsonb_build_object('reason', %(reason)s::text)
+         WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE user_id = %(user)s AND action = 'execution.waiting'
+                             AND subject_id = %(proposal)s)
+        """, {"user": user_id, "proposal": str(proposal_id), "reason": ENTRY_IN_PROGRESS})

@@ -1,0 +1,108 @@
+"""The one entry point used by workers, the CLI and (later) the API: execute an approved proposal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+from uuid import UUID
+
+from autoinvest.db.tx import AppConnection, system_tx
+from autoinvest.domain.states import ExecutionState
+from autoinvest.errors import NotFound
+from autoinvest.exchange.base import MarketData, OrderReport, Trading
+from autoinvest.execution import claim as claiming
+from autoinvest.execution.failpoints import failpoint
+from autoinvest.execution.records import Execution
+from autoinvest.execution.submit import SubmitSettings, submit
+
+
+@dataclass
+class UserClients:
+    """One user's exchange clients: the read-only view and the trade side."""
+
+    reader: MarketData
+    trader: Trading
+
+    async def close(self) -> None:
+        await self.reader.close()
+        await self.trader.close()
+
+
+ClientsFor = Callable[[AppConnection, UUID], Awaitable[UserClients]]
+OnAck = Callable[[AppConnection, UUID, UUID, OrderReport], Awaitable[None]]
+
+
+class ExitCode(IntEnum):
+    """`autoinvest execute` exit codes."""
+
+    SUBMITTED = 0
+    REJECTED = 3
+    ALREADY_CLAIMED = 4
+    OUTCOME_UNKNOWN = 5
+    WAITING = 6
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    execution_id: UUID | None
+    proposal_id: UUID
+    state: str
+    client_order_id: UUID | None
+    exchange_order_id: str | None
+    reasons: tuple[str, ...]
+    exit_code: ExitCode
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"execution_id": _str(self.execution_id), "proposal_id": str(self.proposal_id), "state": self.state,
+                "client_order_id": _str(self.client_order_id), "exchange_order_id": self.exchange_order_id,
+                "reasons": list(self.reasons)}
+
+
+async def owner_of(conn: AppConnection, kind: str, object_id: UUID) -> UUID:
+    """The user who owns an object (through the narrow SECURITY DEFINER lookup)."""
+    async with system_tx(conn):
+        cur = await conn.execute("SELECT owner_of(%s, %s) AS user_id", (kind, object_id))
+        row = await cur.fetchone()
+    if row is None or row["user_id"] is None:
+        raise NotFound(f"{kind} {object_id} not found", reason=f"{kind.upper()}_NOT_FOUND")
+    user_id: UUID = row["user_id"]
+    return user_id
+
+
+async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: ClientsFor, settings: SubmitSettings,
+                  on_ack: OnAck | None = None) -> ExecutionResult:
+    """Claim, then submit: at most one exchange order for this proposal, whoever calls and however often."""
+    user_id = await owner_of(conn, "proposal", proposal_id)
+    claimed = await claiming.claim(conn, user_id, proposal_id)
+    if claimed.outcome is claiming.Outcome.WAITING:
+        return ExecutionResult(None, proposal_id, "WAITING", None, None, claimed.reasons, ExitCode.WAITING)
+    execution = claimed.execution
+    assert execution is not None
+    if claimed.outcome is not claiming.Outcome.CLAIMED:
+        code = ExitCode.REJECTED if claimed.outcome is claiming.Outcome.REJECTED else ExitCode.ALREADY_CLAIMED
+        return _result(execution, code)
+    failpoint("after-claim-commit")
+    clients = await clients_for(conn, user_id)
+    try:
+        execution, report = await submit(conn, user_id, execution.id, reader=clients.reader,
+                                         trader=clients.trader, settings=settings)
+    finally:
+        await clients.close()
+    if report is not None and on_ack is not None:
+        await on_ack(conn, user_id, execution.id, report)
+    return _result(execution)
+
+
+def _result(execution: Execution, code: ExitCode | None = None) -> ExecutionResult:
+    if code is None:
+        code = {ExecutionState.SUBMITTED: ExitCode.SUBMITTED, ExecutionState.FILLED: ExitCode.SUBMITTED,
+                ExecutionState.SUBMITTING: ExitCode.OUTCOME_UNKNOWN}.get(execution.state, ExitCode.REJECTED)
+    return ExecutionResult(execution.id, execution.proposal_id, execution.state.value, execution.client_order_id,
+                           execution.exchange_order_id, execution.reasons, code)
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
