@@ -1,0 +1,105 @@
+"""Import boundaries (ARCHITECTURE.md guarantee 3 and the rules of the house), checked by import-linter.
+
+The first test runs ``lint-imports`` on the real tree with the repository's
+``.importlinter``. The others copy the package to a temporary directory, plant
+one forbidden import per contract, and prove that the same configuration
+breaks: a contract that cannot fail would prove nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(cwd: Path) -> subprocess.CompletedProcess[str]:
+    # cwd first on the path: lint-imports then analyses the copy in cwd, not the installed package.
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(cwd / ".importlinter"), "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_import_contracts_are_kept() -> None:
+    result = _lint(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+# (contract name, files to plant relative to the copied tree: path -> source)
+VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "scanner imports trade": (
+        "Scanner and proposers never import the trade client",
+        {"autoinvest/scanner/__init__.py": "from autoinvest.exchange import trade\n"},
+    ),
+    "proposers import trade indirectly": (
+        "Scanner and proposers never import the trade client",
+        {
+            "autoinvest/proposers/__init__.py": "",
+            "autoinvest/proposers/llm.py": "import autoinvest.execution.planted_helper\n",
+            "autoinvest/execution/planted_helper.py": "from autoinvest.exchange.trade import trading\n",
+        },
+    ),
+    "production imports simulator": (
+        "Production code never imports the simulator",
+        {"autoinvest/ledger/planted.py": "import autoinvest.simulator\n"},
+    ),
+    "policy does I/O": (
+        "Domain and policy do no I/O",
+        {"autoinvest/policy/planted.py": "import httpx\n"},
+    ),
+    "domain imports ccxt": (
+        "Domain and policy do no I/O",
+        {"autoinvest/domain/planted.py": "import ccxt.async_support\n"},
+    ),
+    "ccxt outside exchange": (
+        "Only autoinvest.exchange imports ccxt",
+        {"autoinvest/execution/planted.py": "import ccxt\n"},
+    ),
+    "psycopg outside db": (
+        "Only autoinvest.db imports psycopg",
+        {"autoinvest/reconcile/__init__.py": "from psycopg import sql\n"},
+    ),
+}
+
+
+@pytest.fixture
+def tree_copy(tmp_path: Path) -> Path:
+    shutil.copytree(REPO / "autoinvest", tmp_path / "autoinvest", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / ".importlinter", tmp_path / ".importlinter")
+    return tmp_path
+
+
+def test_the_copy_alone_keeps_every_contract(tree_copy: Path) -> None:
+    result = _lint(tree_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("case", sorted(VIOLATIONS))
+def test_a_planted_violation_breaks_its_contract(tree_copy: Path, case: str) -> None:
+    contract, files = VIOLATIONS[case]
+    for relative, source in files.items():
+        path = tree_copy / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not (path.parent / "__init__.py").exists():
+            (path.parent / "__init__.py").write_text("")
+        path.write_text(source)
+
+    result = _lint(tree_copy)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{contract} BROKEN" in result.stdout, result.stdout
