@@ -1,4 +1,4 @@
-"""Posting against the real PostgreSQL: idempotent, race-free, and refused by the database when it breaks the invariant."""
+"""Posting against the real PostgreSQL: idempotent, race-free, refused by the database when it breaks the invariant."""
 
 from __future__ import annotations
 
