@@ -1,0 +1,110 @@
+"""Raw exchange JSON becomes Decimal-valued reports; floats and gaps are refused."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from autoinvest.domain.states import Side
+from autoinvest.errors import ExchangeError
+from autoinvest.exchange import _parse
+
+FILLED_SELL = {  # GET /orders item from the reference (live capture, Nov 2023), created as a string
+    "orderId": "cc365406-280a-45a6-8b07-c690657bea09",
+    "market": "BTC-EUR",
+    "created": "1700130493027",
+    "updated": 1700130493027,
+    "status": "filled",
+    "side": "sell",
+    "orderType": "market",
+    "clientOrderId": "3269836f-0de4-4176-a23f-8f5f73453ec3",
+    "amount": "0.0002",
+    "amountRemaining": "0",
+    "filledAmount": "0.0002",
+    "filledAmountQuote": "6.8928",
+    "feePaid": "0.0228",
+    "feeCurrency": "EUR",
+    "fills": [
+        {
+            "id": "7cfcac66-6f14-4c60-a43b-561160f82e11",
+            "timestamp": 1700130493037,
+            "amount": "0.0002",
+            "price": "34464",
+            "taker": True,
+            "fee": "0.0228",
+            "feeCurrency": "EUR",
+            "settled": True,
+        }
+    ],
+}
+
+
+def test_order_money_is_decimal_and_fills_carry_the_order_ids() -> None:
+    report = _parse.order(FILLED_SELL)
+    assert report.side is Side.SELL
+    assert report.created == 1700130493027
+    assert report.amount == Decimal("0.0002")
+    assert report.amount_quote is None
+    assert report.filled_amount_quote == Decimal("6.8928")
+    assert report.fee_paid == Decimal("0.0228")
+    assert not report.is_open
+    (fill,) = report.fills
+    assert fill.order_id == FILLED_SELL["orderId"]
+    assert fill.client_order_id == FILLED_SELL["clientOrderId"]
+    assert fill.price == Decimal("34464")
+    assert fill.taker is True
+    assert report.raw is FILLED_SELL
+
+
+def test_floats_are_refused() -> None:
+    with pytest.raises(ExchangeError, match="feePaid"):
+        _parse.order({**FILLED_SELL, "feePaid": 0.0228})
+
+
+def test_a_missing_field_is_named() -> None:
+    raw = dict(FILLED_SELL)
+    del raw["orderId"]
+    with pytest.raises(ExchangeError, match="orderId") as caught:
+        _parse.order(raw)
+    assert caught.value.reason == "EXCHANGE_MALFORMED_RESPONSE"
+
+
+def test_market_metadata() -> None:
+    market = _parse.market(
+        {
+            "market": "BTC-EUR",
+            "status": "trading",
+            "base": "BTC",
+            "quote": "EUR",
+            "tickSize": "1.00",
+            "minOrderInBaseAsset": "0.00006100",
+            "minOrderInQuoteAsset": "5.00",
+            "maxOrderInBaseAsset": "1000000000.00000000",
+            "quantityDecimals": "8",
+            "notionalDecimals": "2",
+        }
+    )
+    assert market.tick_size == Decimal("1.00")
+    assert market.quantity_decimals == 8
+    assert market.min_order_in_quote_asset == Decimal("5.00")
+    assert market.max_order_in_quote_asset is None
+    assert market.trading
+
+
+def test_tickers_join_price_and_book() -> None:
+    tickers = _parse.tickers(
+        [{"market": "BTC-EUR", "price": "34243"}],
+        [
+            {"market": "BTC-EUR", "bid": "34240", "bidSize": "0.1", "ask": "34250", "askSize": "0.2"},
+            {"market": "ETH-EUR", "bid": None, "ask": None},
+        ],
+    )
+    assert tickers["BTC-EUR"].price == Decimal("34243")
+    assert tickers["BTC-EUR"].ask == Decimal("34250")
+    assert tickers["ETH-EUR"].price is None and tickers["ETH-EUR"].bid is None
+
+
+def test_candle_row() -> None:
+    candle = _parse.candle([1700000000000, "1", "3", "0.5", "2", "10.5"])
+    assert (candle.open, candle.high, candle.low, candle.close) == tuple(map(Decimal, ("1", "3", "0.5", "2")))
