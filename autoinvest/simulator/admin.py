@@ -1,0 +1,145 @@
+"""The /_sim admin API (tests and demos only): accounts, keys, balances, prices, clock and faults."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from autoinvest.simulator.accounts import PERMISSIONS
+from autoinvest.simulator.faults import FaultRule
+from autoinvest.simulator.markets import MARKETS, dstr, parse_decimal
+from autoinvest.simulator.routing import Ctx, Route, route
+
+
+class AdminError(Exception):
+    """A bad admin request: answered 400 {"error": message} (404 for an unknown account)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _balances(raw: object) -> dict[str, Decimal]:
+    if not isinstance(raw, dict):
+        raise AdminError("balances must be an object of symbol → amount string")
+    result: dict[str, Decimal] = {}
+    for symbol, amount in raw.items():
+        value = parse_decimal(amount)
+        if value is None or value < 0:
+            raise AdminError(f"balance of {symbol} must be a non-negative decimal string")
+        result[str(symbol)] = value
+    return result
+
+
+def _permissions(raw: object) -> frozenset[str]:
+    if raw is None:
+        return frozenset({"view", "trade"})
+    if not isinstance(raw, list) or not set(raw) <= PERMISSIONS:
+        raise AdminError(f"permissions must be a list drawn from {sorted(PERMISSIONS)}")
+    return frozenset(raw)
+
+
+def _account_id(ctx: Ctx, raw: object) -> str:
+    if not isinstance(raw, str) or raw not in ctx.ex.accounts.accounts:
+        raise AdminError("unknown accountId", 404)
+    return raw
+
+
+def post_accounts(ctx: Ctx) -> Any:
+    permissions = _permissions(ctx.body.get("permissions"))
+    if "accountId" in ctx.body:  # another key for an existing account
+        account_id = _account_id(ctx, ctx.body["accountId"])
+    else:
+        account_id = ctx.ex.accounts.create(_balances(ctx.body.get("balances", {}))).account_id
+    key = ctx.ex.accounts.add_key(account_id, permissions)
+    return {"apiKey": key.key, "apiSecret": key.secret, "accountId": account_id,
+            "permissions": sorted(key.permissions)}
+
+
+def post_balances(ctx: Ctx) -> Any:
+    account_id = _account_id(ctx, ctx.body.get("accountId"))
+    ctx.ex.accounts.set_balances(account_id, _balances(ctx.body.get("balances")))
+    return get_balances_of(ctx, account_id)
+
+
+def get_balances(ctx: Ctx) -> Any:
+    return get_balances_of(ctx, _account_id(ctx, ctx.query.get("accountId")))
+
+
+def get_balances_of(ctx: Ctx, account_id: str) -> Any:
+    account = ctx.ex.accounts.accounts[account_id]
+    return {
+        "accountId": account_id,
+        "balances": {s: {"available": dstr(b.available), "inOrder": dstr(b.in_order)}
+                     for s, b in sorted(account.balances.items())},
+    }
+
+
+def get_orders(ctx: Ctx) -> Any:
+    return [o.admin_json() for o in ctx.ex.engine.orders.values()]
+
+
+def post_prices(ctx: Ctx) -> Any:
+    market = ctx.body.get("market")
+    price = parse_decimal(ctx.body.get("price"))
+    if market not in MARKETS:
+        raise AdminError(f"market must be one of {sorted(MARKETS)}")
+    if price is None or price <= 0:
+        raise AdminError("price must be a positive decimal string")
+    ctx.ex.prices.set_price(market, price, ctx.ex.now())
+    ctx.ex.engine.match_market(market)
+    return {"market": market, "price": dstr(ctx.ex.prices.markets[market].price), "time": ctx.ex.now()}
+
+
+def get_prices(ctx: Ctx) -> Any:
+    return {name: dstr(m.price) for name, m in ctx.ex.prices.markets.items()}
+
+
+def post_clock(ctx: Ctx) -> Any:
+    speed = ctx.body.get("speed")
+    if speed is not None:
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or speed < 0:
+            raise AdminError("speed must be a non-negative number")
+        ctx.ex.clock.set_speed(float(speed))
+    advance = ctx.body.get("advance_ms", 0)
+    if isinstance(advance, bool) or not isinstance(advance, int) or advance < 0:
+        raise AdminError("advance_ms must be a non-negative integer")
+    ctx.ex.advance(advance)
+    return {"time": ctx.ex.now(), "speed": ctx.ex.clock.speed}
+
+
+def post_faults(ctx: Ctx) -> Any:
+    body = ctx.body
+    try:
+        rule = FaultRule(
+            endpoint=str(body["endpoint"]), kind=str(body["kind"]), probability=float(body.get("probability", 1.0)),
+            count=None if body.get("count") is None else int(body["count"]),
+            latency_ms=int(body.get("latency_ms", 0)),
+        )
+        ctx.ex.faults.add(rule)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AdminError(f"invalid fault: {exc}") from None
+    return rule.to_json()
+
+
+def get_faults(ctx: Ctx) -> Any:
+    return [r.to_json() for r in ctx.ex.faults.rules]
+
+
+def delete_faults(ctx: Ctx) -> Any:
+    ctx.ex.faults.clear()
+    return []
+
+
+ROUTES: list[Route] = [
+    route("POST", "/accounts", post_accounts),
+    route("POST", "/balances", post_balances),
+    route("GET", "/balances", get_balances),
+    route("GET", "/orders", get_orders),
+    route("POST", "/prices", post_prices),
+    route("GET", "/prices", get_prices),
+    route("POST", "/clock", post_clock),
+    route("POST", "/faults", post_faults),
+    route("GET", "/faults", get_faults),
+    route("DELETE", "/faults", delete_faults),
+]

@@ -1,0 +1,38 @@
+"""The simulated clock: wall time scaled by `speed`, plus manual advances from the admin API."""
+
+from __future__ import annotations
+
+import time
+
+
+def wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class SimClock:
+    """Simulated milliseconds. Anchored so that it can be paused (speed 0), sped up, or advanced by hand."""
+
+    def __init__(self, start_ms: int, speed: float = 1.0) -> None:
+        self._anchor_sim = start_ms
+        self._anchor_wall = wall_ms()
+        self._speed = max(0.0, speed)
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def now(self) -> int:
+        return self._anchor_sim + int((wall_ms() - self._anchor_wall) * self._speed)
+
+    def advance(self, ms: int) -> None:
+        self._anchor_sim += ms
+
+    def set_speed(self, speed: float) -> None:
+        # Re-anchor first, so that changing the speed never makes the clock jump.
+        self._anchor_sim = self.now()
+        self._anchor_wall = wall_ms()
+        self._speed = max(0.0, speed)
+
+    def reset_to(self, sim_ms: int) -> None:
+        self._anchor_sim = sim_ms
+        self._anchor_wall = wall_ms()

@@ -1,0 +1,53 @@
+"""Run the simulator under uvicorn: blocking, clean shutdown on SIGTERM/SIGINT, state saved on the way out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from autoinvest.simulator.app import CURRENT_TRANSPORT, SimulatorApp
+from autoinvest.simulator.exchange import Exchange
+from autoinvest.simulator.state import load_file
+
+log = logging.getLogger("autoinvest.simulator")
+
+
+class _TransportAwareH11(H11Protocol):
+    """uvicorn's h11 protocol, exposing the connection's transport to the app (for the drop-response fault)."""
+
+    def data_received(self, data: bytes) -> None:
+        # The request task is created inside this call and copies the current context, hence sees the transport.
+        CURRENT_TRANSPORT.set(self.transport if isinstance(self.transport, asyncio.Transport) else None)
+        super().data_received(data)
+
+
+def build_exchange(seed: int, state: Path | None, speed: float, rate_limit: int = 1000) -> Exchange:
+    if state is not None and state.exists():
+        log.info("simulator state loaded from %s", state)
+        return load_file(state, speed, rate_limit)
+    return Exchange(seed=seed, speed=speed, rate_limit=rate_limit)
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8899,
+    seed: int = 1,
+    admin: bool = False,
+    state: Path | None = None,
+    speed: float = 1.0,
+    rate_limit: int = 1000,
+    log_level: str = "warning",
+) -> None:
+    """Serve the Bitvavo-compatible simulator until SIGTERM/SIGINT (blocking)."""
+    exchange = build_exchange(seed, state, speed, rate_limit)
+    app = SimulatorApp(exchange, admin_enabled=admin, state_path=state)
+    config = uvicorn.Config(
+        app, host=host, port=port, http=_TransportAwareH11, lifespan="on", log_level=log_level,
+        timeout_graceful_shutdown=5, access_log=False,
+    )
+    uvicorn.Server(config).run()
+    app.save_now()  # also covers a shutdown where the lifespan did not complete

@@ -1,0 +1,1 @@
+from tests.support.simulator import simulator  # noqa: F401
