@@ -1,0 +1,73 @@
+"""Kill switches at three levels: global (all users), user (all their profiles), profile (trading_enabled)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, LiteralString
+from uuid import UUID
+
+from autoinvest.db.tx import AppConnection
+from autoinvest.errors import NotFound
+from autoinvest.operator import audit
+from autoinvest.operator._db import fetch_one, fetch_optional, require_transaction
+
+Scope = Literal["global", "user", "profile"]
+
+_SET_GLOBAL: LiteralString = "SELECT set_global_kill_switch(%s, %s, %s)"
+_READ_GLOBAL: LiteralString = "SELECT kill_switch FROM global_settings WHERE id = 1"
+_SET_USER: LiteralString = (
+    "UPDATE users SET kill_switch = %(on)s, kill_switch_reason = %(reason)s WHERE id = %(id)s RETURNING kill_switch"
+)
+# trading_enabled is the profile switch with the opposite sense: switch on = trading off.
+_SET_PROFILE: LiteralString = (
+    "UPDATE profile_policies SET trading_enabled = NOT %(on)s, updated_at = now() WHERE profile_id = %(id)s"
+    " RETURNING user_id, NOT trading_enabled AS kill_switch"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KillSwitchState:
+    """A switch after a change."""
+
+    scope: Scope
+    id: UUID | None
+    kill_switch: bool
+
+    def as_json(self) -> dict[str, str | bool | None]:
+        """{"scope", "id", "kill_switch"}."""
+        return {"scope": self.scope, "id": None if self.id is None else str(self.id), "kill_switch": self.kill_switch}
+
+
+async def set_global(conn: AppConnection, on: bool, *, actor: str, reason: str | None = None) -> KillSwitchState:
+    """Switch all trading off (on=True) or back on, in the caller's system_tx; the database function audits it."""
+    require_transaction(conn)
+    await conn.execute(_SET_GLOBAL, (on, actor, reason))
+    row = await fetch_one(conn, _READ_GLOBAL, ())
+    return KillSwitchState(scope="global", id=None, kill_switch=bool(row["kill_switch"]))
+
+
+async def set_user(conn: AppConnection, user_id: UUID, on: bool, *, actor: str,
+                   reason: str | None = None) -> KillSwitchState:
+    """Set the user's kill switch in the caller's user_tx (for that user) and audit it."""
+    require_transaction(conn)
+    row = await fetch_optional(conn, _SET_USER, {"on": on, "reason": reason, "id": user_id})
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    await audit.record(conn, user_id, actor, _action(on), "user", user_id, {"reason": reason})
+    return KillSwitchState(scope="user", id=user_id, kill_switch=bool(row["kill_switch"]))
+
+
+async def set_profile(conn: AppConnection, profile_id: UUID, on: bool, *, actor: str,
+                      reason: str | None = None) -> KillSwitchState:
+    """Set the profile's switch (trading_enabled = not on) in the caller's user_tx and audit it."""
+    require_transaction(conn)
+    row = await fetch_optional(conn, _SET_PROFILE, {"on": on, "id": profile_id})
+    if row is None:
+        raise NotFound(f"no profile with id {profile_id}")
+    await audit.record(conn, row["user_id"], actor, _action(on), "profile", profile_id,
+                       {"reason": reason, "trading_enabled": not on})
+    return KillSwitchState(scope="profile", id=profile_id, kill_switch=bool(row["kill_switch"]))
+
+
+def _action(on: bool) -> str:
+    return "kill_switch.on" if on else "kill_switch.off"

@@ -1,0 +1,193 @@
+"""Trade proposals from the operator: create (maybe auto-approved), approve, reject, list. Times are database time."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import LiteralString, cast
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from autoinvest.db.tx import AppConnection
+from autoinvest.domain.states import ProposalStatus, Side
+from autoinvest.errors import InputError, NotFound
+from autoinvest.operator import audit
+from autoinvest.operator._db import fetch_all, fetch_one, fetch_optional, require_transaction
+from autoinvest.operator.inputs import parse_market, require_confidence, require_eur, require_ttl
+from autoinvest.operator.profiles import get_policy
+
+SOURCES = ("rules", "llm", "manual")
+
+_INSERT: LiteralString = (
+    "INSERT INTO trade_proposals (id, user_id, profile_id, market, side, amount_eur, confidence, rationale, source,"
+    " status, policy_snapshot, expires_at, decided_at, decided_by, override_cooldown, override_anti_flip)"
+    " VALUES (%(id)s, %(user_id)s, %(profile_id)s, %(market)s, %(side)s, %(amount_eur)s, %(confidence)s,"
+    " %(rationale)s, %(source)s, %(status)s, %(policy_snapshot)s, now() + %(ttl_seconds)s * interval '1 second',"
+    " CASE WHEN %(decided_by)s::text IS NULL THEN NULL ELSE now() END, %(decided_by)s::text,"
+    " %(override_cooldown)s, %(override_anti_flip)s)"
+    " RETURNING id, status, created_at, expires_at, decided_by"
+)
+_FOR_DECISION: LiteralString = (
+    "SELECT id, user_id, profile_id, status, expires_at, expires_at <= now() AS expired"
+    " FROM trade_proposals WHERE id = %s FOR UPDATE"
+)
+_DECIDE: LiteralString = (
+    "UPDATE trade_proposals SET status = %(status)s, decided_at = now(), decided_by = 'user'"
+    " WHERE id = %(id)s AND status = 'PENDING' RETURNING status"
+)
+_LIST: LiteralString = (
+    "SELECT id, user_id, profile_id, market, side, amount_eur, amount_base, confidence, source, status,"
+    " created_at, expires_at, decided_by, override_cooldown, override_anti_flip,"
+    " (status = 'PENDING' AND expires_at <= now()) AS expired"
+    " FROM trade_proposals"
+    " WHERE (%(profile_id)s::uuid IS NULL OR profile_id = %(profile_id)s::uuid)"
+    " AND (%(status)s::text IS NULL OR status = %(status)s::text)"
+    " ORDER BY created_at DESC, id LIMIT %(limit)s"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Proposal:
+    """A proposal as created."""
+
+    id: UUID
+    status: ProposalStatus
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """The outcome of approve/reject."""
+
+    proposal_id: UUID
+    status: ProposalStatus
+
+    def as_json(self) -> dict[str, str]:
+        """{"proposal_id", "status"} for the CLI and the API."""
+        return {"proposal_id": str(self.proposal_id), "status": self.status.value}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalRow:
+    """One line of a proposal listing."""
+
+    id: UUID
+    user_id: UUID
+    profile_id: UUID
+    market: str
+    side: str
+    amount_eur: Decimal | None
+    amount_base: Decimal | None
+    confidence: int
+    source: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    override_cooldown: bool
+    override_anti_flip: bool
+    expired: bool  #: PENDING but past expires_at (database time): it can no longer be approved
+
+    def as_json(self) -> dict[str, str | int | bool | None]:
+        """JSON-ready; Decimals and times as strings."""
+        return {
+            "id": str(self.id), "user_id": str(self.user_id), "profile_id": str(self.profile_id),
+            "market": self.market, "side": self.side,
+            "amount_eur": None if self.amount_eur is None else str(self.amount_eur),
+            "amount_base": None if self.amount_base is None else str(self.amount_base),
+            "confidence": self.confidence, "source": self.source, "status": self.status,
+            "created_at": self.created_at.isoformat(), "expires_at": self.expires_at.isoformat(),
+            "decided_by": self.decided_by, "override_cooldown": self.override_cooldown,
+            "override_anti_flip": self.override_anti_flip, "expired": self.expired,
+        }
+
+
+async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, *, market: str, side: Side | str,
+                          amount_eur: Decimal, confidence: int, actor: str, ttl: timedelta | None = None,
+                          override_cooldown: bool = False, override_anti_flip: bool = False,
+                          rationale: str = "", source: str = "manual") -> Proposal:
+    """Create a proposal in the caller's user_tx: PENDING, or APPROVED by 'auto' at/above the profile's threshold.
+
+    ``ttl`` None uses the policy's proposal_ttl_seconds; expiry is counted from database time. Only the
+    proposal's shape is checked here: whether it may trade is the pre-flight's decision at execution.
+    """
+    require_transaction(conn)
+    market = parse_market(market)
+    side = Side(side)
+    require_eur(amount_eur, field="amount_eur")
+    require_confidence(confidence)
+    if source not in SOURCES:
+        raise InputError(f"source {source!r} must be one of {', '.join(SOURCES)}", reason="SOURCE_INVALID")
+    policy = await get_policy(conn, profile_id)
+    if policy.user_id != user_id:  # RLS already hides other tenants' profiles; this catches a wrong user_id
+        raise NotFound(f"no profile with id {profile_id}")
+    ttl = require_ttl(ttl if ttl is not None else timedelta(seconds=policy.proposal_ttl_seconds))
+    auto = policy.auto_approve_threshold is not None and confidence >= policy.auto_approve_threshold
+    row = await fetch_one(conn, _INSERT, {
+        "id": uuid.uuid4(), "user_id": user_id, "profile_id": profile_id, "market": market, "side": side.value,
+        "amount_eur": amount_eur, "confidence": confidence, "rationale": rationale, "source": source,
+        "status": (ProposalStatus.APPROVED if auto else ProposalStatus.PENDING).value,
+        "policy_snapshot": Jsonb(policy.snapshot()), "ttl_seconds": int(ttl.total_seconds()),
+        "decided_by": "auto" if auto else None, "override_cooldown": override_cooldown,
+        "override_anti_flip": override_anti_flip,
+    })
+    proposal = Proposal(id=row["id"], status=ProposalStatus(row["status"]), created_at=row["created_at"],
+                        expires_at=row["expires_at"], decided_by=row["decided_by"])
+    await audit.record(conn, user_id, actor, "proposal.created", "proposal", proposal.id, {
+        "profile_id": str(profile_id), "market": market, "side": side.value, "amount_eur": str(amount_eur),
+        "confidence": confidence, "source": source, "expires_at": proposal.expires_at.isoformat(),
+    })
+    if override_cooldown or override_anti_flip:
+        # The overrides bypass a safety rule: who asked, and when (the row's created_at), must be on record.
+        await audit.record(conn, user_id, actor, "proposal.override", "proposal", proposal.id, {
+            "override_cooldown": override_cooldown, "override_anti_flip": override_anti_flip,
+        })
+    if auto:
+        await audit.record(conn, user_id, "auto", "proposal.auto_approved", "proposal", proposal.id, {
+            "confidence": confidence, "auto_approve_threshold": policy.auto_approve_threshold,
+            "requested_by": actor,
+        })
+    return proposal
+
+
+async def approve_proposal(conn: AppConnection, proposal_id: UUID, *, actor: str) -> Decision:
+    """PENDING and unexpired (database time) → APPROVED by 'user'; audited. Else InputError, nothing changed."""
+    return await _decide(conn, proposal_id, ProposalStatus.APPROVED, actor)
+
+
+async def reject_proposal(conn: AppConnection, proposal_id: UUID, *, actor: str) -> Decision:
+    """PENDING → REJECTED by 'user' (an expired one too: refusing is always safe); audited."""
+    return await _decide(conn, proposal_id, ProposalStatus.REJECTED, actor)
+
+
+async def _decide(conn: AppConnection, proposal_id: UUID, status: ProposalStatus, actor: str) -> Decision:
+    require_transaction(conn)
+    # FOR UPDATE: a concurrent approve/reject/expiry waits, then sees the decided status and is refused.
+    row = await fetch_optional(conn, _FOR_DECISION, (proposal_id,))
+    if row is None:
+        raise NotFound(f"no proposal with id {proposal_id}")
+    if row["status"] != ProposalStatus.PENDING:
+        raise InputError(f"proposal {proposal_id} is {row['status']}, only PENDING proposals can be decided",
+                         reason="PROPOSAL_NOT_PENDING")
+    if status is ProposalStatus.APPROVED and row["expired"]:
+        raise InputError(f"proposal {proposal_id} expired at {row['expires_at'].isoformat()}",
+                         reason="PROPOSAL_EXPIRED")
+    updated = await fetch_one(conn, _DECIDE, {"id": proposal_id, "status": status.value})
+    action = "proposal.approved" if status is ProposalStatus.APPROVED else "proposal.rejected"
+    await audit.record(conn, cast(UUID, row["user_id"]), actor, action, "proposal", proposal_id,
+                       {"profile_id": str(row["profile_id"]), "expired": bool(row["expired"])})
+    return Decision(proposal_id=proposal_id, status=ProposalStatus(updated["status"]))
+
+
+async def list_proposals(conn: AppConnection, *, profile_id: UUID | None = None, status: str | None = None,
+                         limit: int = 200) -> list[ProposalRow]:
+    """The current user_tx's proposals, newest first, optionally for one profile and/or status."""
+    if status is not None and status not in set(ProposalStatus):
+        raise InputError(f"status {status!r} must be one of {', '.join(ProposalStatus)}", reason="STATUS_INVALID")
+    rows = await fetch_all(conn, _LIST, {"profile_id": profile_id, "status": status, "limit": limit})
+    return [ProposalRow(**row) for row in rows]

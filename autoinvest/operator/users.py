@@ -1,0 +1,37 @@
+"""Users: create one (inside a user_tx opened for the new id, so row-level security admits the insert)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import LiteralString
+from uuid import UUID
+
+import psycopg
+
+from autoinvest.db.tx import AppConnection
+from autoinvest.errors import InputError
+from autoinvest.operator import audit
+from autoinvest.operator._db import require_transaction
+from autoinvest.operator.inputs import parse_email
+
+_INSERT: LiteralString = "INSERT INTO users (id, email) VALUES (%s, %s)"
+
+
+def new_user_id() -> UUID:
+    """A fresh user id: open ``user_tx(conn, new_user_id())`` and call create_user with it."""
+    return uuid.uuid4()
+
+
+async def create_user(conn: AppConnection, user_id: UUID, email: str, *, actor: str) -> UUID:
+    """Insert the user ``user_id`` (the caller's user_tx must be for that id) and audit it; returns the id."""
+    require_transaction(conn)
+    address = parse_email(email)
+    try:
+        async with conn.transaction():  # a savepoint: a duplicate leaves the caller's transaction usable
+            await conn.execute(_INSERT, (user_id, address))
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.constraint_name != "users_email_key":
+            raise
+        raise InputError(f"a user with email {address} already exists", reason="EMAIL_TAKEN") from None
+    await audit.record(conn, user_id, actor, "user.created", "user", user_id, {"email": address})
+    return user_id
