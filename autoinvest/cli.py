@@ -158,5 +158,13 @@ def exchange_sim(
     serve(host=host, port=port, seed=seed, admin=admin, state=state, speed=speed)
 
 
+from autoinvest.operator.cli import credentials_app, kill_switch, profiles_app, proposals_app, users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(proposals_app, name="proposals")
+app.command("kill-switch")(kill_switch)
+
 if __name__ == "__main__":
     app()
