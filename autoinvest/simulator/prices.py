@@ -117,6 +117,10 @@ class PriceModel:
                 low = min(floor_to(min(open_, close) * (1 - wick), spec.tick_size), min(open_, close))
                 volume = truncate(spec.level_size * Decimal(self.rng.randint(1, 40)) / 4, spec.quantity_decimals)
                 market.candles[minute] = [open_, high, max(low, spec.tick_size), close, volume]
+                if minute >= start_ms - 1000 * MINUTE_MS:  # public trades: the last one of each recent minute
+                    trade_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+                    side = "buy" if close >= open_ else "sell"
+                    market.trades.append(PublicTrade(trade_id, minute + MINUTE_MS - 1, volume, close, side))
 
     def step_once(self) -> None:
         self.model_ms += STEP_MS
