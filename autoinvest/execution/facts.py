@@ -10,6 +10,7 @@ from uuid import UUID
 from autoinvest.db.tx import AppConnection
 from autoinvest.domain.states import Side
 from autoinvest.errors import NotFound
+from autoinvest.execution import reservations
 from autoinvest.policy import KillSwitches, LastTrade, PreflightFacts
 
 # A "trade" for caps, cooldown and anti-flip is an execution that is live or has filled: in-flight
@@ -107,6 +108,7 @@ async def load(conn: AppConnection, proposal_id: UUID) -> Snapshot:
         last_trade=last,
         available_eur=Decimal(row["available_eur"]),
         position_quantity=Decimal(row["position_quantity"]),
+        fee_headroom_eur=reservations.required_eur(_eur_estimate(row)) - _eur_estimate(row),
         exchange_min_order_eur=(Decimal(row["exchange_min_order_eur"])
                                 if row["exchange_min_order_eur"] is not None else None),
     )

@@ -88,6 +88,7 @@ class PreflightFacts:
     # -- capital and position --
     available_eur: Decimal  #: allocated - reserved_for_orders - reserved_for_positions + realized_pnl
     position_quantity: Decimal  #: base-asset quantity the profile holds in this market (limits sells)
+    fee_headroom_eur: Decimal = Decimal(0)  #: the largest fee a buy may add on top of amount_eur (reserved with it)
 
     # -- exchange metadata --
     exchange_min_order_eur: Decimal | None  #: exchange's minimum order in EUR (cached); None = unknown
@@ -98,7 +99,8 @@ class PreflightFacts:
             _require_aware(name, getattr(self, name))
         if self.last_trade is not None:
             _require_aware("last_trade.at", self.last_trade.at)
-        for name in ("amount_eur", "min_order_eur", "max_order_eur", "available_eur", "position_quantity"):
+        for name in ("amount_eur", "min_order_eur", "max_order_eur", "available_eur", "position_quantity",
+                     "fee_headroom_eur"):
             _require_decimal(name, getattr(self, name))
         for name in ("amount_base", "exchange_min_order_eur"):
             if getattr(self, name) is not None:

@@ -15,7 +15,7 @@ Boundaries (each one has a test at the exact edge):
 - confidence: not allowed when outside ``allowed_confidences`` or outside the five buckets; below min when
   ``confidence < min_confidence``.
 - allowlist: empty denies everything (ALLOWLIST_EMPTY_DENY_BY_DEFAULT alone, not MARKET_NOT_ALLOWED as well).
-- capital: a buy needs ``amount_eur <= available_eur``; a sell needs ``amount_base <= position_quantity`` (a sell
+- capital: a buy needs ``amount_eur + fee_headroom_eur <= available_eur``; a sell needs ``amount_base <= position_quantity`` (a sell
   without ``amount_base`` cannot be proven covered and is denied); both deny as INSUFFICIENT_CAPITAL.
 """
 
@@ -220,10 +220,11 @@ def check_hourly_cap(facts: PreflightFacts) -> Reason | None:
 def check_capital(facts: PreflightFacts) -> Reason | None:
     """Deny a buy above the available EUR, or a sell above the held position."""
     if facts.side == Side.BUY:
-        if facts.amount_eur > facts.available_eur:
+        if facts.amount_eur + facts.fee_headroom_eur > facts.available_eur:
             return Reason(
                 ReasonCode.INSUFFICIENT_CAPITAL,
-                f"Buy of {facts.amount_eur} EUR exceeds the available capital of {facts.available_eur} EUR.",
+                f"Buy of {facts.amount_eur} EUR (+ {facts.fee_headroom_eur} EUR fee headroom) exceeds the available"
+                f" capital of {facts.available_eur} EUR.",
             )
         return None
     # Sells spend the position, not EUR; without a base amount the cover cannot be proven, so deny.
