@@ -90,7 +90,7 @@ def put_order(ctx: Ctx) -> Any:
 
 
 def delete_order(ctx: Ctx) -> Any:
-    op_id = v.operator_id(ctx.query.get("operatorId"))
+    op_id = v.operator_id(ctx.query.get("operatorId"), from_query=True)
     order = _find(ctx)
     ctx.ex.engine.cancel(ctx.account, order)
     result: dict[str, Any] = {"orderId": order.order_id}
@@ -101,7 +101,7 @@ def delete_order(ctx: Ctx) -> Any:
 
 
 def delete_orders(ctx: Ctx) -> Any:
-    op_id = v.operator_id(ctx.query.get("operatorId"))
+    op_id = v.operator_id(ctx.query.get("operatorId"), from_query=True)
     market = ctx.query.get("market")
     if market is not None:
         v.market_spec(market)

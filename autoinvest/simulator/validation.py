@@ -49,11 +49,11 @@ def market_spec(value: object) -> MarketSpec:
     return MARKETS[value]
 
 
-def operator_id(value: object) -> int:
-    """operatorId must be a JSON number (int64) on POST/PUT; query strings carry it as digits."""
+def operator_id(value: object, from_query: bool = False) -> int:
+    """operatorId must be a JSON number (int64) in a POST/PUT body ("12" is refused); a query carries digits."""
     if value is None or value == "":
         raise required("operatorId")
-    if isinstance(value, str) and value.isdigit():
+    if from_query and isinstance(value, str) and value.isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_OPERATOR_ID:
         raise invalid("operatorId")
