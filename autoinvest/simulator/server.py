@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -21,8 +21,15 @@ class _TransportAwareH11(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         # The request task is created inside this call and copies the current context, hence sees the transport.
-        CURRENT_TRANSPORT.set(self.transport if isinstance(self.transport, asyncio.Transport) else None)
+        CURRENT_TRANSPORT.set(self.transport)
         super().data_received(data)
+
+
+class _Server(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal after shutting down; a requested stop is a clean exit (status 0) here.
+        self._captured_signals.clear()
 
 
 def build_exchange(seed: int, state: Path | None, speed: float, rate_limit: int = 1000) -> Exchange:
@@ -49,5 +56,5 @@ def serve(
         app, host=host, port=port, http=_TransportAwareH11, lifespan="on", log_level=log_level,
         timeout_graceful_shutdown=5, access_log=False,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
     app.save_now()  # also covers a shutdown where the lifespan did not complete
