@@ -142,6 +142,44 @@ def up() -> None:
     out.print(table)
 
 
+@app.command("execute")
+def execute(proposal: str = typer.Argument(..., help="Id of an approved proposal.")) -> None:
+    """Execute one approved proposal: prints one JSON object; exit 0 submitted/filled, 3 rejected,
+    4 already claimed, 5 outcome unknown, 6 waiting for a live entry of the same market."""
+    import asyncio
+    import json
+    from uuid import UUID
+
+    from autoinvest import runtime
+    from autoinvest.db import tx, urls
+    from autoinvest.execution.service import execute as run
+
+    s = settings()
+    try:
+        proposal_id = UUID(proposal)
+    except ValueError:
+        err.print(f"[red]error[/red] [INPUT_INVALID] {proposal!r} is not a proposal id (a UUID)")
+        raise typer.Exit(2) from None
+
+    async def go() -> dict[str, object]:
+        conn = await tx.connect(urls.app_url(s))
+        try:
+            result = await run(conn, proposal_id, clients_for=runtime.executor_clients(s),
+                               settings=runtime.submit_settings(s))
+        finally:
+            await conn.close()
+        return result.to_json() | {"exit_code": int(result.exit_code)}
+
+    try:
+        payload = asyncio.run(go())
+    except AutoInvestError as exc:
+        err.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+    code = int(str(payload.pop("exit_code")))
+    print(json.dumps(payload))
+    raise typer.Exit(code)
+
+
 @app.command("exchange-sim")
 def exchange_sim(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),

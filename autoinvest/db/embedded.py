@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -56,5 +57,10 @@ def stop(home: Path) -> bool:
     if url(home) is None:
         return False
     server = get_server(pgdata(home), cleanup_mode=None)
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata(home), user=server.system_user)
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata(home), user=server.system_user)
+    except subprocess.CalledProcessError as exc:
+        if url(home) is not None:  # still running: a real failure
+            raise DatabaseError(f"embedded PostgreSQL did not stop: {exc}; see {pgdata(home) / 'log'}",
+                                reason="DB_EMBEDDED_STOP_FAILED") from exc
     return True

@@ -11,11 +11,14 @@ from uuid import UUID
 from autoinvest.db.tx import AppConnection, system_tx
 from autoinvest.domain.states import ExecutionState
 from autoinvest.errors import NotFound
-from autoinvest.exchange.base import MarketData, OrderReport, Trading
+from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.execution import claim as claiming
 from autoinvest.execution.failpoints import failpoint
 from autoinvest.execution.records import Execution
+from autoinvest.execution.resolve import ResolveSettings
+from autoinvest.execution.resolve import resolve as resolve_lookup
 from autoinvest.execution.submit import SubmitSettings, submit
+from autoinvest.lifecycle.apply import apply_order
 
 
 @dataclass
@@ -31,7 +34,6 @@ class UserClients:
 
 
 ClientsFor = Callable[[AppConnection, UUID], Awaitable[UserClients]]
-OnAck = Callable[[AppConnection, UUID, UUID, OrderReport], Awaitable[None]]
 
 
 class ExitCode(IntEnum):
@@ -61,6 +63,16 @@ class ExecutionResult:
                 "reasons": list(self.reasons)}
 
 
+async def resolve(conn: AppConnection, execution_id: UUID, *, reader: MarketData,
+                  settings: ResolveSettings) -> Execution:
+    """Resolve one SUBMITTING execution by lookup, and apply what the exchange reports."""
+    user_id = await owner_of(conn, "execution", execution_id)
+    execution, report = await resolve_lookup(conn, user_id, execution_id, reader=reader, settings=settings)
+    if report is not None:
+        execution = (await apply_order(conn, user_id, execution.id, report)).execution
+    return execution
+
+
 async def owner_of(conn: AppConnection, kind: str, object_id: UUID) -> UUID:
     """The user who owns an object (through the narrow SECURITY DEFINER lookup)."""
     async with system_tx(conn):
@@ -72,8 +84,8 @@ async def owner_of(conn: AppConnection, kind: str, object_id: UUID) -> UUID:
     return user_id
 
 
-async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: ClientsFor, settings: SubmitSettings,
-                  on_ack: OnAck | None = None) -> ExecutionResult:
+async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: ClientsFor,
+                  settings: SubmitSettings) -> ExecutionResult:
     """Claim, then submit: at most one exchange order for this proposal, whoever calls and however often."""
     user_id = await owner_of(conn, "proposal", proposal_id)
     claimed = await claiming.claim(conn, user_id, proposal_id)
@@ -91,8 +103,8 @@ async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: Client
                                          trader=clients.trader, settings=settings)
     finally:
         await clients.close()
-    if report is not None and on_ack is not None:
-        await on_ack(conn, user_id, execution.id, report)
+    if report is not None:  # the exchange acknowledged: record what it says (fills, closed) in one transaction
+        execution = (await apply_order(conn, user_id, execution.id, report)).execution
     return _result(execution)
 
 

@@ -1,0 +1,167 @@
+"""Apply what the exchange reports about one order, in one transaction, idempotently.
+
+Every row here exists only because the exchange confirmed it: the order report is the input.
+Applying the same report twice changes nothing (UNIQUE exchange ids, entries keyed by fill id).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
+
+from autoinvest.db.tx import AppConnection, user_tx
+from autoinvest.domain.states import ExecutionState, Side
+from autoinvest.exchange.base import FillReport, OrderReport
+from autoinvest.execution import records, reservations
+from autoinvest.execution.records import Execution
+from autoinvest.ledger import entries as ledger
+from autoinvest.ledger import repo as ledger_repo
+
+QUOTE = "EUR"
+
+
+@dataclass(frozen=True)
+class Applied:
+    execution: Execution
+    new_fills: int
+
+
+async def apply_order(conn: AppConnection, user_id: UUID, execution_id: UUID, report: OrderReport) -> Applied:
+    """Record the order's state and any new fills; close the execution when the exchange closed the order."""
+    async with user_tx(conn, user_id):
+        execution = await records.get(conn, execution_id, lock=True)  # serialises appliers of this execution
+        assert execution is not None, execution_id
+        await _upsert_order(conn, execution, report)
+        new_fills = 0
+        for fill in report.fills:
+            if await _apply_fill(conn, execution, report, fill):
+                new_fills += 1
+        if not report.is_open and execution.state in (ExecutionState.SUBMITTING, ExecutionState.SUBMITTED):
+            final = ExecutionState.FILLED if report.filled_amount > 0 else ExecutionState.CANCELED
+            closed = await records.transition(conn, execution.id, execution.state, final,
+                                              exchange_order_id=report.order_id)
+            assert closed is not None
+            await reservations.void(conn, closed)
+            execution = closed
+            await _outbox(conn, execution, f"execution.{final.value.lower()}",
+                          {"exchange_order_id": report.order_id, "filled_amount": str(report.filled_amount)})
+        return Applied(execution, new_fills)
+
+
+async def _upsert_order(conn: AppConnection, execution: Execution, report: OrderReport) -> None:
+    await conn.execute(
+        """
+        INSERT INTO exchange_orders (id, user_id, profile_id, execution_id, exchange_order_id, client_order_id,
+                                     market, side, order_type, status, amount, amount_quote, filled_amount,
+                                     filled_amount_quote, fee_paid, fee_currency, raw)
+        VALUES (%(id)s, %(user)s, %(profile)s, %(execution)s, %(order_id)s, %(coid)s, %(market)s, %(side)s,
+                %(type)s, %(status)s, %(amount)s, %(amount_quote)s, %(filled)s, %(filled_quote)s, %(fee)s,
+                %(fee_currency)s, %(raw)s)
+        ON CONFLICT (exchange_order_id) DO UPDATE
+           SET status = EXCLUDED.status, filled_amount = EXCLUDED.filled_amount,
+               filled_amount_quote = EXCLUDED.filled_amount_quote, fee_paid = EXCLUDED.fee_paid,
+               raw = EXCLUDED.raw, updated_at = now()
+        """,
+        {"id": uuid.uuid4(), "user": execution.user_id, "profile": execution.profile_id, "execution": execution.id,
+         "order_id": report.order_id, "coid": execution.client_order_id, "market": report.market,
+         "side": report.side.value, "type": report.order_type, "status": report.status, "amount": report.amount,
+         "amount_quote": report.amount_quote, "filled": report.filled_amount,
+         "filled_quote": report.filled_amount_quote, "fee": report.fee_paid, "fee_currency": report.fee_currency,
+         "raw": Jsonb(_plain(report.raw))})
+
+
+async def _apply_fill(conn: AppConnection, execution: Execution, report: OrderReport, fill: FillReport) -> bool:
+    fill_row_id = uuid.uuid4()
+    cur = await conn.execute(
+        """
+        INSERT INTO fills (id, user_id, profile_id, execution_id, exchange_order_id, exchange_fill_id, market, side,
+                           amount, price, fee, fee_currency, taker, filled_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s / 1000.0))
+        ON CONFLICT (exchange_fill_id) DO NOTHING
+        RETURNING id
+        """,
+        (fill_row_id, execution.user_id, execution.profile_id, execution.id, report.order_id, fill.fill_id,
+         report.market, report.side.value, fill.amount, fill.price, fill.fee, fill.fee_currency or QUOTE,
+         fill.taker if fill.taker is not None else True, fill.timestamp))
+    if await cur.fetchone() is None:
+        return False  # already applied
+    quote = fill.amount * fill.price
+    fee_eur = fill.fee if (fill.fee_currency or QUOTE) == QUOTE else Decimal(0)
+    if report.side is Side.BUY:
+        realized = -fee_eur
+        remaining = await ledger_repo.reservation_remaining(conn, execution.profile_id, execution.id)
+        covered = min(quote, remaining)
+        await _post(conn, execution, ledger.fill(execution.id, fill.fill_id, quote, from_reservation=covered))
+        if fee_eur:
+            await _post(conn, execution, ledger.fee(fill.fill_id, fee_eur, execution_id=execution.id,
+                                                    from_reservation=min(fee_eur, remaining - covered)))
+        await _move_position(conn, execution, report.market, fill.amount, quote, Decimal(0))
+    else:
+        basis = await _basis_of(conn, execution, report.market, fill.amount)
+        await _post(conn, execution, ledger.exit(fill.fill_id, basis, quote))
+        if fee_eur:
+            await _post(conn, execution, ledger.fee(fill.fill_id, fee_eur))
+        realized = quote - basis - fee_eur
+        await _move_position(conn, execution, report.market, -fill.amount, -basis, realized)
+    await conn.execute(
+        """
+        INSERT INTO trade_history (id, user_id, profile_id, fill_id, market, side, amount_base, price, amount_eur,
+                                   fee_eur, realized_pnl_eur, executed_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s / 1000.0))
+        """,
+        (uuid.uuid4(), execution.user_id, execution.profile_id, fill_row_id, report.market, report.side.value,
+         fill.amount, fill.price, quote, fee_eur, realized, fill.timestamp))
+    await _outbox(conn, execution, "fill", {"market": report.market, "side": report.side.value,
+                                            "amount": str(fill.amount), "price": str(fill.price)})
+    return True
+
+
+async def _basis_of(conn: AppConnection, execution: Execution, market: str, amount: Decimal) -> Decimal:
+    cur = await conn.execute("SELECT quantity, cost_basis_eur FROM positions WHERE profile_id = %s AND market = %s"
+                             " FOR UPDATE", (execution.profile_id, market))
+    row = await cur.fetchone()
+    if row is None or row["quantity"] <= 0:
+        return Decimal(0)
+    sold = min(amount, row["quantity"])
+    basis: Decimal = row["cost_basis_eur"] * sold / row["quantity"]
+    return basis
+
+
+async def _move_position(conn: AppConnection, execution: Execution, market: str, d_quantity: Decimal,
+                         d_cost: Decimal, d_realized: Decimal) -> None:
+    await conn.execute(
+        """
+        INSERT INTO positions (id, user_id, profile_id, market, quantity, cost_basis_eur, realized_pnl_eur)
+        VALUES (%(id)s, %(user)s, %(profile)s, %(market)s, greatest(%(dq)s, 0), greatest(%(dc)s, 0), %(dr)s)
+        ON CONFLICT (profile_id, market) DO UPDATE
+           SET quantity = greatest(positions.quantity + %(dq)s, 0),
+               cost_basis_eur = greatest(positions.cost_basis_eur + %(dc)s, 0),
+               realized_pnl_eur = positions.realized_pnl_eur + %(dr)s, updated_at = now()
+        """,
+        {"id": uuid.uuid4(), "user": execution.user_id, "profile": execution.profile_id, "market": market,
+         "dq": d_quantity, "dc": d_cost, "dr": d_realized})
+
+
+async def _post(conn: AppConnection, execution: Execution, entry: ledger.Entry) -> None:
+    await ledger_repo.post(conn, execution.profile_id, execution.user_id, entry)
+
+
+async def _outbox(conn: AppConnection, execution: Execution, kind: str, payload: dict[str, Any]) -> None:
+    await conn.execute("INSERT INTO outbox_events (user_id, kind, payload) VALUES (%s, %s, %s)",
+                       (execution.user_id, kind, Jsonb({"execution_id": str(execution.id),
+                                                        "proposal_id": str(execution.proposal_id), **payload})))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

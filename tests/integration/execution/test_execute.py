@@ -1,0 +1,216 @@
+"""Guarantee 1 end to end: real PostgreSQL, the simulator over HTTP, the production clients."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from autoinvest import runtime
+from autoinvest.config import Settings
+from autoinvest.db.tx import AppConnection, make_pool, system_tx, user_tx
+from autoinvest.execution import claim as claiming
+from autoinvest.execution.client_order_id import client_order_id
+from autoinvest.execution.service import ExecutionResult, ExitCode, execute, resolve
+from autoinvest.execution.submit import submit
+from autoinvest.exchange.readonly import market_data
+from autoinvest.exchange.credentials import Credential
+from autoinvest.ledger import repo as ledger_repo
+from autoinvest.operator import kill_switch
+from tests.support.database import DatabaseUnderTest
+from tests.support.proposals import make_proposal
+from tests.support.simulator import RunningSimulator
+from tests.support.trading import TradingTenant, make_trading_tenant, orders_of, settings_for
+
+
+@pytest.fixture
+def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
+    return settings_for(simulator, tmp_path)
+
+
+async def _execute(conn: AppConnection, proposal: object, settings: Settings) -> ExecutionResult:
+    return await execute(conn, proposal, clients_for=runtime.executor_clients(settings),  # type: ignore[arg-type]
+                         settings=runtime.submit_settings(settings))
+
+
+async def _reserved(conn: AppConnection, t: TradingTenant) -> Decimal:
+    async with user_tx(conn, t.user_id):
+        return (await ledger_repo.account(conn, t.profile_id)).reserved_for_orders
+
+
+async def test_execute_twice_places_one_order_and_books_the_fill(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
+    first = await _execute(app_conn, proposal, settings)
+    assert first.exit_code is ExitCode.SUBMITTED and first.state == "FILLED", first
+    second = await _execute(app_conn, proposal, settings)
+    assert second.exit_code is ExitCode.ALREADY_CLAIMED and second.execution_id == first.execution_id
+    orders = orders_of(simulator, client_order_id(t.user_id, proposal))
+    assert len(orders) == 1 and orders[0]["status"] == "filled"
+    spent = Decimal(orders[0]["filledAmountQuote"])
+    assert Decimal("19.9") < spent <= Decimal("20")  # amountQuote rounded down to the market's quantity step
+    async with user_tx(app_conn, t.user_id):
+        account = await ledger_repo.account(app_conn, t.profile_id)
+        assert await ledger_repo.check(app_conn, t.profile_id) is None
+    assert account.reserved_for_orders == 0  # reservation rolled into the position, rest released
+    assert account.reserved_for_positions == spent
+    assert account.realized_pnl == -Decimal(orders[0]["feePaid"])
+
+
+@pytest.mark.parametrize("callers", [10, 100])
+async def test_a_retry_storm_places_exactly_one_order(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings,
+        callers: int) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    pool: AsyncConnectionPool = make_pool(db.app_url, min_size=10, max_size=30)  # type: ignore[type-arg]
+    await pool.open()
+
+    async def one() -> ExecutionResult:
+        async with pool.connection() as conn:
+            return await _execute(conn, proposal, settings)  # type: ignore[arg-type]
+
+    try:
+        results = await asyncio.gather(*(one() for _ in range(callers)))
+    finally:
+        await pool.close()
+    codes = [r.exit_code for r in results]
+    assert codes.count(ExitCode.SUBMITTED) == 1
+    assert codes.count(ExitCode.ALREADY_CLAIMED) == callers - 1
+    assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
+
+
+@pytest.mark.parametrize("level", ["global", "user", "profile"])
+async def test_a_kill_switch_at_each_level_stops_the_order(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings, level: str) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    await _switch(app_conn, t, level, on=True)
+    try:
+        result = await _execute(app_conn, proposal, settings)
+    finally:
+        await _switch(app_conn, t, level, on=False)
+    assert result.exit_code is ExitCode.REJECTED
+    assert f"KILL_SWITCH_{level.upper()}" in result.reasons
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
+
+
+@pytest.mark.parametrize("level", ["global", "user", "profile"])
+async def test_a_kill_switch_thrown_between_claim_and_send_stops_the_order(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings, level: str) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    claimed = await claiming.claim(app_conn, t.user_id, proposal)
+    assert claimed.outcome is claiming.Outcome.CLAIMED and claimed.execution is not None
+    await _switch(app_conn, t, level, on=True)
+    clients = await runtime.executor_clients(settings)(app_conn, t.user_id)
+    try:
+        execution, report = await submit(app_conn, t.user_id, claimed.execution.id, reader=clients.reader,
+                                         trader=clients.trader, settings=runtime.submit_settings(settings))
+    finally:
+        await clients.close()
+        await _switch(app_conn, t, level, on=False)
+    assert report is None and execution.state == "REJECTED"
+    assert f"KILL_SWITCH_{level.upper()}" in execution.reasons
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
+    assert await _reserved(app_conn, t) == 0
+
+
+async def test_a_balance_drained_between_claim_and_send_is_not_placed(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    claimed = await claiming.claim(app_conn, t.user_id, proposal)
+    assert claimed.execution is not None and await _reserved(app_conn, t) > 0
+    simulator.admin.set_balances(t.trade_key.account_id, {"EUR": "3"})
+    clients = await runtime.executor_clients(settings)(app_conn, t.user_id)
+    try:
+        execution, report = await submit(app_conn, t.user_id, claimed.execution.id, reader=clients.reader,
+                                         trader=clients.trader, settings=runtime.submit_settings(settings))
+    finally:
+        await clients.close()
+    assert report is None and execution.state == "NOT_PLACED"
+    assert "INSUFFICIENT_EXCHANGE_BALANCE" in execution.reasons
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
+    assert await _reserved(app_conn, t) == 0
+
+
+async def test_an_expired_proposal_places_no_order(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, ttl_seconds=1)
+    await asyncio.sleep(1.1)
+    result = await _execute(app_conn, proposal, settings)
+    assert result.exit_code is ExitCode.REJECTED and "PROPOSAL_EXPIRED" in result.reasons
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
+
+
+async def test_a_dropped_response_leaves_one_order_resolved_by_lookup(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    simulator.admin.fault("POST /order", "drop_response_after_processing", count=1)
+    try:
+        result = await _execute(app_conn, proposal, settings)
+    finally:
+        simulator.admin.clear_faults()
+    assert result.exit_code is ExitCode.OUTCOME_UNKNOWN and result.state == "SUBMITTING"
+    assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1  # the exchange has it
+    again = await _execute(app_conn, proposal, settings)
+    assert again.exit_code is ExitCode.ALREADY_CLAIMED  # never resent
+    reader = market_data(_view(t, simulator))
+    try:
+        resolved = await resolve(app_conn, result.execution_id, reader=reader,  # type: ignore[arg-type]
+                                 settings=runtime.resolve_settings(settings))
+    finally:
+        await reader.close()
+    assert resolved.state == "FILLED" and resolved.exchange_order_id is not None
+    assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
+    assert await _reserved(app_conn, t) == 0
+
+
+async def test_an_order_the_exchange_never_got_is_not_placed_after_the_window(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    simulator.admin.fault("POST /order", "http_500", count=1)  # answered 500 before processing: unknown to us
+    try:
+        result = await _execute(app_conn, proposal, settings)
+    finally:
+        simulator.admin.clear_faults()
+    assert result.exit_code is ExitCode.OUTCOME_UNKNOWN
+    reader = market_data(_view(t, simulator))
+    rs = runtime.resolve_settings(settings)
+    try:
+        early = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        assert early.state == "SUBMITTING" and early.not_found_count == 0  # inside the window proves nothing
+        await asyncio.sleep((settings.access_window_ms + settings.clock_skew_ms) / 1000 + 0.2)
+        once = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        assert once.state == "SUBMITTING" and once.not_found_count == 1
+        twice = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+    finally:
+        await reader.close()
+    assert twice.state == "NOT_PLACED" and "NOT_FOUND_AFTER_WINDOW" in twice.reasons
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
+    assert await _reserved(app_conn, t) == 0
+
+
+def _view(t: TradingTenant, sim: RunningSimulator) -> Credential:
+    return Credential(api_key=t.view_key.api_key, api_secret=t.view_key.api_secret, purpose="readonly",  # type: ignore[arg-type]
+                      base_url=sim.url)
+
+
+async def _switch(conn: AppConnection, t: TradingTenant, level: str, *, on: bool) -> None:
+    if level == "global":
+        async with system_tx(conn):
+            await kill_switch.set_global(conn, on, actor="test")
+        return
+    async with user_tx(conn, t.user_id):
+        if level == "user":
+            await kill_switch.set_user(conn, t.user_id, on, actor="test")
+        else:
+            await kill_switch.set_profile(conn, t.profile_id, on, actor="test")
