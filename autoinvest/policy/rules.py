@@ -15,8 +15,9 @@ Boundaries (each one has a test at the exact edge):
 - confidence: not allowed when outside ``allowed_confidences`` or outside the five buckets; below min when
   ``confidence < min_confidence``.
 - allowlist: empty denies everything (ALLOWLIST_EMPTY_DENY_BY_DEFAULT alone, not MARKET_NOT_ALLOWED as well).
-- capital: a buy needs ``amount_eur + fee_headroom_eur <= available_eur``; a sell needs ``amount_base <= position_quantity`` (a sell
-  without ``amount_base`` cannot be proven covered and is denied); both deny as INSUFFICIENT_CAPITAL.
+- capital: a buy needs ``amount_eur + fee_headroom_eur <= available_eur``; a sell needs
+  ``amount_base <= position_quantity`` (a sell without ``amount_base`` cannot be proven covered and is denied);
+  both deny as INSUFFICIENT_CAPITAL.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def check_hourly_cap(facts: PreflightFacts) -> Reason | None:
 
 
 def check_capital(facts: PreflightFacts) -> Reason | None:
-    """Deny a buy above the available EUR, or a sell above the held position."""
+    """Deny a buy (plus its fee headroom) above the available EUR, or a sell above the held position."""
     if facts.side == Side.BUY:
         if facts.amount_eur + facts.fee_headroom_eur > facts.available_eur:
             return Reason(

@@ -50,7 +50,7 @@ def good(**changes: Any) -> PreflightFacts:
     return replace(GOOD, **changes)
 
 
-def traded(ago: timedelta, last_side: Side = Side.BUY, **changes: Any) -> PreflightFacts:
+def traded(ago: timedelta, last_side: Side = Side.BUY, /, **changes: Any) -> PreflightFacts:
     """Return the all-good facts (a buy) with a last trade `ago` before NOW on `last_side`."""
     return good(last_trade=LastTrade(at=NOW - ago, side=last_side), **changes)
 

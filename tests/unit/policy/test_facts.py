@@ -34,7 +34,7 @@ def test_a_naive_last_trade_is_refused() -> None:
 @pytest.mark.parametrize(
     "field",
     ["amount_eur", "amount_base", "min_order_eur", "max_order_eur", "available_eur", "position_quantity",
-     "exchange_min_order_eur"],
+     "exchange_min_order_eur", "fee_headroom_eur"],
 )  # fmt: skip
 def test_float_money_is_refused(field: str) -> None:
     with pytest.raises(TypeError, match="Decimal"):

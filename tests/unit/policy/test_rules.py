@@ -152,6 +152,18 @@ def test_the_cooldown_ends_at_exactly_n_minutes_whatever_the_side(side: Side) ->
     assert codes(traded(timedelta(0), side, **isolate)) == (C.COOLDOWN_ACTIVE,)
 
 
+def test_a_one_minute_cooldown_still_applies() -> None:
+    short = {"cooldown_minutes": 1, "anti_flip_minutes": 0}
+    assert codes(traded(timedelta(seconds=59), **short)) == (C.COOLDOWN_ACTIVE,)
+    assert codes(traded(timedelta(seconds=60), **short)) == ()
+
+
+def test_a_one_minute_anti_flip_still_applies() -> None:
+    short = {"cooldown_minutes": 0, "anti_flip_minutes": 1}
+    assert codes(traded(timedelta(seconds=59), Side.SELL, **short)) == (C.ANTI_FLIP,)
+    assert codes(traded(timedelta(seconds=60), Side.SELL, **short)) == ()
+
+
 def test_a_cooldown_of_zero_minutes_is_disabled() -> None:
     assert codes(traded(timedelta(0), cooldown_minutes=0)) == ()
 
@@ -236,8 +248,15 @@ def test_a_buy_of_exactly_the_available_capital_is_allowed() -> None:
     assert codes(good(available_eur=Decimal("-1"))) == (C.INSUFFICIENT_CAPITAL,)
 
 
+def test_a_buy_must_leave_room_for_its_fee_headroom() -> None:
+    headroom = {"fee_headroom_eur": Decimal("0.13")}
+    assert codes(good(available_eur=Decimal("50.13"), **headroom)) == ()
+    assert codes(good(available_eur=Decimal("50.12"), **headroom)) == (C.INSUFFICIENT_CAPITAL,)
+
+
 def test_a_sell_is_limited_by_the_position_not_by_eur() -> None:
-    sell = {"side": Side.SELL, "available_eur": Decimal("0"), "amount_base": Decimal("0.5")}
+    sell = {"side": Side.SELL, "available_eur": Decimal("0"), "fee_headroom_eur": Decimal("1")}
+    sell["amount_base"] = Decimal("0.5")
     assert codes(good(position_quantity=Decimal("0.5"), **sell)) == ()
     assert codes(good(position_quantity=Decimal("0.4999"), **sell)) == (C.INSUFFICIENT_CAPITAL,)
     assert codes(good(position_quantity=Decimal("0"), **sell)) == (C.INSUFFICIENT_CAPITAL,)
