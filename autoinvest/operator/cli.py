@@ -306,23 +306,30 @@ def proposals_list(
     if as_json:
         _print_json([row.as_json() for row in rows])
         return
-    _print_table(rows)
+    _print_table(rows, with_profile=profile_id is None)
 
 
-def _print_table(rows: list[proposals_module.ProposalRow]) -> None:
+def _print_table(rows: list[proposals_module.ProposalRow], *, with_profile: bool) -> None:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} proposal(s)", show_header=True)
-    for column in ("id", "profile", "market", "side", "EUR", "conf", "status", "by", "expires (UTC)", "overrides"):
-        table.add_column(column, no_wrap=column in ("id", "profile"))
+    table = Table(title=f"{len(rows)} proposal(s)", box=box.SIMPLE_HEAD, pad_edge=False)
+    columns = ["id", *(["profile"] if with_profile else []), "market", "side", "EUR", "conf", "status", "by",
+               "override", "expires (UTC)"]
+    for column in columns:
+        table.add_column(column, no_wrap=True)
     for r in rows:
-        status = f"{r.status} (expired)" if r.expired else r.status
-        overrides = ",".join(n for n, on in (("cooldown", r.override_cooldown), ("anti-flip", r.override_anti_flip))
+        overrides = "+".join(n for n, on in (("cooldown", r.override_cooldown), ("antiflip", r.override_anti_flip))
                              if on)
-        amount = "" if r.amount_eur is None else str(r.amount_eur)
-        table.add_row(str(r.id), str(r.profile_id), r.market, r.side, amount, str(r.confidence), status,
-                      r.decided_by or "", r.expires_at.strftime("%Y-%m-%d %H:%M:%S"), overrides)
-    _root().out.print(table)
+        table.add_row(str(r.id), *([str(r.profile_id)[:8]] if with_profile else []), r.market, r.side,
+                      "" if r.amount_eur is None else str(r.amount_eur), str(r.confidence),
+                      "EXPIRED" if r.expired else r.status, r.decided_by or "", overrides,
+                      r.expires_at.strftime("%Y-%m-%d %H:%M"))
+    # Never truncate: the full id is what `proposals approve` takes, so a narrow terminal wraps instead.
+    from rich.console import Console
+
+    out: Console = _root().out
+    Console(file=out.file, width=max(out.width, 140), highlight=False).print(table)
 
 
 # ---------------------------------------------------------------- kill switch
