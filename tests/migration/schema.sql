@@ -60,6 +60,14 @@ BEGIN
     RAISE EXCEPTION 'ledger_entries is append-only' USING ERRCODE = 'insufficient_privilege';
 END $$;
 ALTER FUNCTION public.ledger_entries_append_only() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.notify_proposal_approved() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('autoinvest_approved', '');
+    RETURN NULL;
+END $$;
+ALTER FUNCTION public.notify_proposal_approved() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.owner_of(p_kind text, p_id uuid) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public'
@@ -547,6 +555,7 @@ CREATE INDEX llm_usage_window ON public.llm_usage USING btree (profile_id, reser
 CREATE INDEX scan_jobs_due ON public.scan_jobs USING btree (next_run_at);
 CREATE INDEX trade_proposals_status ON public.trade_proposals USING btree (status, created_at);
 CREATE TRIGGER ledger_entries_no_update BEFORE DELETE OR UPDATE ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION public.ledger_entries_append_only();
+CREATE TRIGGER trade_proposals_approved AFTER INSERT OR UPDATE OF status ON public.trade_proposals FOR EACH ROW WHEN ((new.status = 'APPROVED'::text)) EXECUTE FUNCTION public.notify_proposal_approved();
 ALTER TABLE ONLY public.capital_accounts
     ADD CONSTRAINT capital_accounts_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
 ALTER TABLE ONLY public.exchange_credentials

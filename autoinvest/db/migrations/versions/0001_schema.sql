@@ -333,6 +333,15 @@ CREATE TABLE reconciliation_runs (
     FOREIGN KEY (profile_id, user_id) REFERENCES profiles(id, user_id)
 );
 
+-- Wake executors when a proposal becomes APPROVED. The payload is empty: NOTIFY is visible to every role.
+CREATE FUNCTION notify_proposal_approved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('autoinvest_approved', '');
+    RETURN NULL;
+END $$;
+CREATE TRIGGER trade_proposals_approved AFTER INSERT OR UPDATE OF status ON trade_proposals
+    FOR EACH ROW WHEN (NEW.status = 'APPROVED') EXECUTE FUNCTION notify_proposal_approved();
+
 -- ---------------------------------------------------------------- row-level security
 DO $$
 DECLARE
