@@ -13,7 +13,7 @@ from autoinvest.errors import RateLimited
 from autoinvest.exchange import _endpoints as ep
 from autoinvest.exchange import _parse
 from autoinvest.exchange._bitvavo import SIGNING_PARAM, SignedBitvavo
-from autoinvest.exchange.base import OrderReport, Signing
+from autoinvest.exchange.base import MAX_ACCESS_WINDOW_MS, MIN_ACCESS_WINDOW_MS, OrderReport, Signing
 from autoinvest.exchange.budget import WeightBudget
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.errors import ban_expiry_ms, translate
@@ -26,7 +26,8 @@ class Session:
     def __init__(self, credential: Credential, *, budget: WeightBudget, timeout_ms: int, access_window_ms: int) -> None:
         if timeout_ms <= 0:
             raise ValueError("timeout_ms must be positive")
-        Signing(timestamp_ms=1, window_ms=access_window_ms)  # validates the window bounds
+        if not MIN_ACCESS_WINDOW_MS <= access_window_ms <= MAX_ACCESS_WINDOW_MS:
+            raise ValueError(f"access_window_ms must be between {MIN_ACCESS_WINDOW_MS} and {MAX_ACCESS_WINDOW_MS}")
         self._budget = budget
         host = credential.host_url
         self._exchange = SignedBitvavo(

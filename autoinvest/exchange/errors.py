@@ -36,10 +36,14 @@ PERMISSION_CODES = frozenset({307, 310, 311, 312, 317, 402, 403})
 RATE_LIMIT_CODES = frozenset({103, 104, 105, 112})
 #: The exchange itself says the operation may or may not have happened, or it could not tell.
 UNCERTAIN_CODES = frozenset({101, 107, 108, 109, 400, 404, 419, 430})
+#: clientOrderId already used by an OPEN order: this request was refused, but an order with this id lives.
+#: Reporting it as a definitive rejection would make the caller forget that order; as an unknown
+#: outcome, the caller asks the exchange by clientOrderId and finds it.
+CLIENT_ORDER_ID_CONFLICT = 220
 #: Request validation and matching-engine rejections: the order was certainly not accepted.
 #: 102 invalid JSON, 110 invalid endpoint, 2xx parameters/limits/rejections, 42x price/market state.
 INVALID_CODES = frozenset({102, 110, *range(200, 240), 415, 422, 423, 424, 425, 426, 429, 431}) - (
-    INSUFFICIENT_FUNDS_CODES | BELOW_MINIMUM_CODES | NOT_FOUND_CODES
+    INSUFFICIENT_FUNDS_CODES | BELOW_MINIMUM_CODES | NOT_FOUND_CODES | {CLIENT_ORDER_ID_CONFLICT}
 )
 
 _BAN_EXPIRY = re.compile(r" at (\d{10,})\.")
@@ -47,9 +51,8 @@ _BAN_EXPIRY = re.compile(r" at (\d{10,})\.")
 
 def ban_expiry_ms(error: BaseException) -> int | None:
     """The epoch ms a rate-limit ban ends, when the exchange said so (error 105: "... expires at <ms>.")."""
-    cause = error.__cause__ if isinstance(error, ExchangeError) else error
-    if isinstance(cause, BitvavoErrorResponse):
-        match = _BAN_EXPIRY.search(cause.error_message)
+    if isinstance(error, BitvavoErrorResponse):
+        match = _BAN_EXPIRY.search(error.error_message)
         if match:
             return int(match.group(1))
     return None
@@ -96,6 +99,8 @@ def _from_code(error: BitvavoErrorResponse, *, operation: str, changes_state: bo
         return RateLimited(message)
     if code in INVALID_CODES:
         return InvalidOrder(message)
+    if code == CLIENT_ORDER_ID_CONFLICT and changes_state:
+        return OutcomeUnknown(f"{message}: an open order already has this clientOrderId; look it up")
     return _unknown(message, changes_state=changes_state)
 
 

@@ -142,6 +142,27 @@ async def test_below_minimum(clients: Clients) -> None:
     assert "217" in str(error)
 
 
+async def test_a_duplicate_client_order_id_points_at_the_live_order(clients: Clients) -> None:
+    client_order_id = str(uuid.uuid4())
+    price = (await clients.reader.tickers(["BTC-EUR"]))["BTC-EUR"].price
+    assert price is not None
+    resting = OrderRequest.limit_order(
+        market="BTC-EUR",
+        side=Side.BUY,
+        client_order_id=client_order_id,
+        operator_id=OPERATOR,
+        amount=Decimal("0.001"),
+        price=(price / 2).quantize(Decimal("1")),
+    )
+    first = await clients.trader.place_order(resting)
+
+    error = await raises(errors.OutcomeUnknown, clients.trader.place_order(buy(client_order_id=client_order_id)))
+    assert "220" in str(error)
+    found = await clients.trader.get_order("BTC-EUR", client_order_id=client_order_id)
+    assert found.order_id == first.order_id
+    await clients.trader.cancel_order("BTC-EUR", order_id=first.order_id, operator_id=OPERATOR)
+
+
 async def test_unknown_order(clients: Clients) -> None:
     unknown = str(uuid.uuid4())
     await raises(errors.OrderNotFound, clients.reader.get_order("BTC-EUR", client_order_id=unknown))

@@ -22,7 +22,6 @@ def rejection(code: int, http: int = 400, message: str = "x") -> BitvavoErrorRes
         (212, 400, errors.BelowMinimum),
         (203, 400, errors.InvalidOrder),  # operatorId missing
         (205, 400, errors.InvalidOrder),  # clientOrderId invalid
-        (220, 400, errors.InvalidOrder),  # clientOrderId conflict among open orders
         (230, 400, errors.InvalidOrder),
         (240, 404, errors.OrderNotFound),
         (233, 400, errors.OrderNotFound),
@@ -80,6 +79,13 @@ def test_unknown_failures_are_outcome_unknown_for_writes_and_unavailable_for_rea
 )
 def test_ccxt_classes_without_a_code(failure: Exception, expected: type[errors.ExchangeError]) -> None:
     assert type(translate(failure, operation="POST /order", changes_state=True)) is expected
+
+
+def test_a_client_order_id_conflict_on_place_is_not_a_definitive_rejection() -> None:
+    # An open order already carries this clientOrderId: the caller must look it up, not void its execution.
+    error = translate(rejection(220), operation="POST /order", changes_state=True)
+    assert type(error) is errors.OutcomeUnknown
+    assert not error.definitive
 
 
 def test_our_own_errors_pass_through() -> None:
