@@ -180,6 +180,30 @@ def execute(proposal: str = typer.Argument(..., help="Id of an approved proposal
     raise typer.Exit(code)
 
 
+@app.command("worker")
+@fails_cleanly
+def worker(roles: str = typer.Option("executor,resolver,monitor", help="Comma-separated roles to run."),
+           poll_s: float = typer.Option(1.0, help="Polling interval of each loop, seconds.")) -> None:
+    """Run worker loops until SIGINT/SIGTERM (several workers on one database are safe)."""
+    import asyncio
+    import signal
+
+    from autoinvest import worker as worker_module
+
+    s = settings()
+    chosen = worker_module.parse_roles(roles)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        err.print(f"worker {', '.join(chosen)} running; Ctrl-C stops")
+        await worker_module.run(s, chosen, stop, poll_s=poll_s)
+
+    asyncio.run(go())
+
+
 @app.command("exchange-sim")
 def exchange_sim(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),

@@ -9,6 +9,7 @@ from uuid import UUID
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import CredentialPurpose
+from autoinvest.exchange.base import MarketData
 from autoinvest.exchange.readonly import market_data
 from autoinvest.exchange.trade import trading
 from autoinvest.execution.resolve import ResolveSettings
@@ -47,7 +48,7 @@ def executor_clients(settings: Settings) -> ClientsFor:
     return clients_for
 
 
-async def reader_for(conn: AppConnection, user_id: UUID, settings: Settings):  # type: ignore[no-untyped-def]
+async def reader_for(conn: AppConnection, user_id: UUID, settings: Settings) -> MarketData:
     """The user's read-only client (resolver, monitor, reconciler, scanner)."""
     async with user_tx(conn, user_id):
         readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)

@@ -1,0 +1,100 @@
+"""One pass of each execution loop: executor, resolver, monitor. Workers call them in a loop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from uuid import UUID
+
+from autoinvest.db.tx import AppConnection, system_tx, user_tx
+from autoinvest.errors import AutoInvestError, ExchangeError
+from autoinvest.exchange.base import MarketData
+from autoinvest.execution import records
+from autoinvest.execution.resolve import ResolveSettings
+from autoinvest.execution.service import ClientsFor, execute, resolve
+from autoinvest.execution.submit import SubmitSettings, submit
+from autoinvest.lifecycle.apply import apply_order
+
+log = logging.getLogger(__name__)
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    submit: SubmitSettings
+    resolve: ResolveSettings
+    resolver_grace_s: int
+    claimed_grace_s: int = 5
+
+
+ReaderForFn = Callable[[AppConnection, UUID], Awaitable[MarketData]]
+
+
+async def _ids(conn: AppConnection, sql: str, *params: object) -> list[tuple[UUID, UUID]]:
+    async with system_tx(conn):
+        cur = await conn.execute(sql, params)
+        return [tuple(row.values())[:2] for row in await cur.fetchall()]
+
+
+async def executor_pass(conn: AppConnection, *, clients_for: ClientsFor, settings: LoopSettings) -> int:
+    """Execute approved proposals, and submit executions left CLAIMED by a crashed instance; return the count."""
+    done = 0
+    for proposal_id, _user in await _ids(conn, "SELECT * FROM approved_proposal_ids(%s)", BATCH):
+        try:
+            result = await execute(conn, proposal_id, clients_for=clients_for, settings=settings.submit)
+            log.info("executed", extra={"proposal_id": str(proposal_id), "state": result.state,
+                                        "reasons": list(result.reasons)})
+            done += 1
+        except AutoInvestError as exc:
+            log.warning("execute failed", extra={"proposal_id": str(proposal_id), "reason": exc.reason})
+    stale = await _ids(conn, "SELECT * FROM execution_ids_in_state('CLAIMED', %s, %s)",
+                       settings.claimed_grace_s, BATCH)
+    for execution_id, user_id in stale:
+        clients = await clients_for(conn, user_id)
+        try:
+            execution, report = await submit(conn, user_id, execution_id, reader=clients.reader,
+                                             trader=clients.trader, settings=settings.submit)
+        finally:
+            await clients.close()
+        if report is not None:
+            await apply_order(conn, user_id, execution.id, report)
+        done += 1
+    return done
+
+
+async def resolver_pass(conn: AppConnection, *, reader_for: ReaderForFn, settings: LoopSettings) -> int:
+    """Resolve SUBMITTING executions older than the grace period by asking the exchange."""
+    done = 0
+    for execution_id, user_id in await _ids(conn, "SELECT * FROM execution_ids_in_state('SUBMITTING', %s, %s)",
+                                            settings.resolver_grace_s, BATCH):
+        reader = await reader_for(conn, user_id)
+        try:
+            await resolve(conn, execution_id, reader=reader, settings=settings.resolve)
+            done += 1
+        except ExchangeError as exc:
+            log.warning("resolve failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
+        finally:
+            await reader.close()
+    return done
+
+
+async def monitor_pass(conn: AppConnection, *, reader_for: ReaderForFn, grace_s: int = 1) -> int:
+    """Follow SUBMITTED orders to their end, applying what the exchange reports through the lifecycle."""
+    done = 0
+    for execution_id, user_id in await _ids(conn, "SELECT * FROM execution_ids_in_state('SUBMITTED', %s, %s)",
+                                            grace_s, BATCH):
+        async with user_tx(conn, user_id):
+            execution = await records.get(conn, execution_id)
+        if execution is None or execution.exchange_order_id is None:
+            continue
+        reader = await reader_for(conn, user_id)
+        try:
+            report = await reader.get_order(execution.market, order_id=execution.exchange_order_id)
+            await apply_order(conn, user_id, execution_id, report)
+            done += 1
+        except ExchangeError as exc:
+            log.warning("monitor failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
+        finally:
+            await reader.close()
+    return done

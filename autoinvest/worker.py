@@ -1,0 +1,118 @@
+"""`autoinvest worker --roles …`: run any subset of the loops in one process until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from uuid import UUID
+
+from autoinvest import runtime
+from autoinvest.config import Settings
+from autoinvest.db import tx, urls
+from autoinvest.db.tx import AppConnection
+from autoinvest.errors import AutoInvestError, InputError
+from autoinvest.exchange.base import MarketData
+from autoinvest.execution import loops
+
+log = logging.getLogger(__name__)
+EXECUTION_ROLES = ("executor", "resolver", "monitor")
+ROLES = EXECUTION_ROLES
+APPROVED_CHANNEL = "autoinvest_approved"
+
+Pass = Callable[[AppConnection], Awaitable[int]]
+
+
+def parse_roles(text: str) -> tuple[str, ...]:
+    """Validate a comma-separated role list."""
+    roles = tuple(r.strip() for r in text.split(",") if r.strip())
+    unknown = sorted(set(roles) - set(ROLES))
+    if not roles or unknown:
+        raise InputError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ROLES)}",
+                         reason="ROLE_UNKNOWN")
+    return roles
+
+
+async def heartbeat(conn: AppConnection, loop_name: str, error: str | None = None) -> None:
+    """Record that a loop finished a pass (health reads the age of the last success)."""
+    async with tx.system_tx(conn):
+        if error is None:
+            await conn.execute(
+                "INSERT INTO loop_heartbeats (loop_name, instance) VALUES (%s, %s) ON CONFLICT (loop_name, instance)"
+                " DO UPDATE SET last_success_at = now(), last_error = NULL", (loop_name, runtime.worker_id()))
+        else:
+            await conn.execute(
+                "INSERT INTO loop_heartbeats (loop_name, instance, last_error) VALUES (%s, %s, %s)"
+                " ON CONFLICT (loop_name, instance) DO UPDATE SET last_error = EXCLUDED.last_error",
+                (loop_name, runtime.worker_id(), error))
+
+
+async def _loop(name: str, app_url: str, one_pass: Pass, stop: asyncio.Event, poll_s: float,
+                wake_channel: str | None = None) -> None:
+    conn = await tx.connect(app_url)
+    listener = None
+    if wake_channel is not None:  # LISTEN wakes the loop at once; polling is the fallback
+        listener = await tx.connect(app_url)
+        await listener.set_autocommit(True)
+        await listener.execute(f"LISTEN {wake_channel}")
+    try:
+        while not stop.is_set():
+            try:
+                await one_pass(conn)
+                await heartbeat(conn, name)
+            except AutoInvestError as exc:
+                log.warning("loop pass failed", extra={"loop": name, "reason": exc.reason})
+                await heartbeat(conn, name, error=exc.reason)
+            await _wait(stop, listener, poll_s)
+    finally:
+        await conn.close()
+        if listener is not None:
+            await listener.close()
+
+
+async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: float) -> None:
+    if listener is None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), poll_s)
+        return
+    async for _ in listener.notifies(timeout=poll_s, stop_after=1):
+        break
+
+
+async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
+    """Run the given roles until ``stop`` is set. The trade key is loaded only with the executor role."""
+    app_url = urls.app_url(settings)
+    conn = await tx.connect(app_url)
+    try:
+        await tx.assert_safe_role(conn)
+    finally:
+        await conn.close()
+    loop_settings = loops.LoopSettings(submit=runtime.submit_settings(settings),
+                                       resolve=runtime.resolve_settings(settings),
+                                       resolver_grace_s=settings.resolver_grace_s)
+
+    async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
+        return await runtime.reader_for(c, user_id, settings)
+
+    tasks = []
+    if "executor" in roles:
+        clients_for = runtime.executor_clients(settings)
+
+        async def executor(c: AppConnection) -> int:
+            return await loops.executor_pass(c, clients_for=clients_for, settings=loop_settings)
+
+        tasks.append(_loop("executor", app_url, executor, stop, poll_s, APPROVED_CHANNEL))
+    if "resolver" in roles:
+
+        async def resolver(c: AppConnection) -> int:
+            return await loops.resolver_pass(c, reader_for=reader_for, settings=loop_settings)
+
+        tasks.append(_loop("resolver", app_url, resolver, stop, poll_s))
+    if "monitor" in roles:
+
+        async def monitor(c: AppConnection) -> int:
+            return await loops.monitor_pass(c, reader_for=reader_for)
+
+        tasks.append(_loop("monitor", app_url, monitor, stop, poll_s))
+    await asyncio.gather(*tasks)

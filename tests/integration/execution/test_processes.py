@@ -1,0 +1,110 @@
+"""Many processes at once, and processes killed at every step: still at most one order per proposal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from autoinvest.db.tx import AppConnection, user_tx
+from autoinvest.execution.client_order_id import client_order_id
+from autoinvest.execution.failpoints import POINTS
+from autoinvest.ledger import repo as ledger_repo
+from tests.support import processes
+from tests.support.database import DatabaseUnderTest
+from tests.support.proposals import make_proposal
+from tests.support.simulator import RunningSimulator
+from tests.support.trading import make_trading_tenant, orders_of, orders_of_account, settings_for
+
+pytestmark = pytest.mark.slow
+
+
+async def test_execute_cli_prints_json_and_exit_codes(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings_for(simulator, tmp_path))
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    env = processes.env_for(db, simulator)
+    code, payload, _ = processes.execute_result(processes.start(["execute", str(proposal)], env))
+    assert code == 0 and payload is not None and payload["state"] == "FILLED"
+    assert payload["client_order_id"] == str(client_order_id(t.user_id, proposal))
+    assert set(payload) == {"execution_id", "proposal_id", "state", "client_order_id", "exchange_order_id", "reasons"}
+    code, payload, _ = processes.execute_result(processes.start(["execute", str(proposal)], env))
+    assert code == 4 and payload is not None and payload["state"] == "FILLED"
+    denied = await make_proposal(app_conn, t.user_id, t.profile_id, market="SOL-EUR")
+    code, payload, _ = processes.execute_result(processes.start(["execute", str(denied)], env))
+    assert code == 3 and payload is not None and payload["reasons"] == ["MARKET_NOT_ALLOWED"]
+    code, payload, err = processes.execute_result(processes.start(["execute", "not-a-uuid"], env))
+    assert code == 2 and payload is None and "INPUT_INVALID" in err
+
+
+@pytest.mark.parametrize(("policy", "allowed"), [({"cooldown_minutes": 60}, 1), ({"max_trades_per_hour": 3}, 3)],
+                         ids=["cooldown", "hourly-cap"])
+async def test_eight_processes_on_one_profile_and_market_add_zero_extra_trades(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path,
+        policy: dict[str, int], allowed: int) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings_for(simulator, tmp_path), **policy)
+    proposals = [await make_proposal(app_conn, t.user_id, t.profile_id) for _ in range(8)]
+    env = processes.env_for(db, simulator)
+    pending = list(proposals)
+    rounds = 0
+    started = time.monotonic()
+    while pending:  # proposals that waited for a live entry are run again, as a worker would
+        rounds += 1
+        procs = [processes.start(["execute", str(p)], env) for p in pending]
+        results = [processes.execute_result(p) for p in procs]
+        assert all(code in (0, 3, 6) for code, _, _ in results), results
+        pending = [p for p, (code, _, _) in zip(pending, results, strict=True) if code == 6]
+        assert rounds <= 8
+    orders = orders_of_account(simulator, t.trade_key.account_id)
+    assert len(orders) == allowed
+    print(f"8 processes, policy {policy}: {len(orders)} orders in {rounds} rounds, {time.monotonic() - started:.1f}s")
+
+
+async def _wait_terminal(conn: AppConnection, user_id: UUID, proposal: UUID, timeout_s: float) -> str:
+    deadline = time.monotonic() + timeout_s
+    state = "none"
+    while time.monotonic() < deadline:
+        async with user_tx(conn, user_id):
+            cur = await conn.execute("SELECT state FROM executions WHERE proposal_id = %s", (proposal,))
+            row = await cur.fetchone()
+        state = row["state"] if row else "none"
+        if state in ("FILLED", "CANCELED", "REJECTED", "NOT_PLACED"):
+            return state
+        await asyncio.sleep(0.3)
+    return state
+
+
+EXPECTED = {"after-claim-commit": ("FILLED", 1), "after-submitting-commit": ("NOT_PLACED", 0),
+            "before-send": ("NOT_PLACED", 0), "after-send-before-record": ("FILLED", 1),
+            "after-record": ("FILLED", 1)}
+
+
+@pytest.mark.parametrize("point", POINTS)
+async def test_a_crash_at_every_failpoint_then_a_restarted_worker(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path,
+        point: str) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings_for(simulator, tmp_path))
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    code, _, _ = processes.execute_result(
+        processes.start(["execute", str(proposal)], processes.env_for(db, simulator, AUTOINVEST_FAILPOINT=point)))
+    assert code == -signal.SIGKILL  # died at the failpoint, as kill -9 would
+    worker = processes.start(["worker", "--roles", "executor,resolver,monitor", "--poll-s", "0.3"],
+                             processes.env_for(db, simulator))
+    try:
+        state = await _wait_terminal(app_conn, t.user_id, proposal, timeout_s=30)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=30)
+    expected_state, expected_orders = EXPECTED[point]
+    assert state == expected_state
+    assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == expected_orders
+    async with user_tx(app_conn, t.user_id):
+        account = await ledger_repo.account(app_conn, t.profile_id)
+        assert await ledger_repo.check(app_conn, t.profile_id) is None
+    assert account.reserved_for_orders == 0
+    assert account.allocated - account.reserved_for_positions + account.realized_pnl >= 0
+    assert (account.reserved_for_positions > 0) == (expected_orders == 1)
