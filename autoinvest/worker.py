@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 from autoinvest import runtime
@@ -15,10 +17,9 @@ from autoinvest.db.tx import AppConnection
 from autoinvest.errors import AutoInvestError, InputError
 from autoinvest.exchange.base import MarketData
 from autoinvest.execution import loops
+from autoinvest.observability import metrics
 
 log = logging.getLogger(__name__)
-EXECUTION_ROLES = ("executor", "resolver", "monitor")
-ROLES = EXECUTION_ROLES
 APPROVED_CHANNEL = "autoinvest_approved"
 
 Pass = Callable[[AppConnection], Awaitable[int]]
@@ -27,7 +28,7 @@ Pass = Callable[[AppConnection], Awaitable[int]]
 def parse_roles(text: str) -> tuple[str, ...]:
     """Validate a comma-separated role list."""
     roles = tuple(r.strip() for r in text.split(",") if r.strip())
-    unknown = sorted(set(roles) - set(ROLES))
+    unknown = sorted(set(roles) - set(ROLE_FACTORIES))
     if not roles or unknown:
         raise InputError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ROLES)}",
                          reason="ROLE_UNKNOWN")
@@ -58,12 +59,17 @@ async def _loop(name: str, app_url: str, one_pass: Pass, stop: asyncio.Event, po
         await listener.execute(f"LISTEN {wake_channel}")
     try:
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 await one_pass(conn)
                 await heartbeat(conn, name)
+                metrics.LOOP_PASSES.labels(name, "ok").inc()
+                metrics.LOOP_LAST_SUCCESS.labels(name).set_to_current_time()
             except AutoInvestError as exc:
                 log.warning("loop pass failed", extra={"loop": name, "reason": exc.reason})
+                metrics.LOOP_PASSES.labels(name, "error").inc()
                 await heartbeat(conn, name, error=exc.reason)
+            metrics.LOOP_PASS_SECONDS.labels(name).observe(time.monotonic() - started)
             await _wait(stop, listener, poll_s)
     finally:
         await conn.close()
@@ -80,6 +86,49 @@ async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: flo
         break
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a role needs to build its pass."""
+
+    settings: Settings
+    loop_settings: loops.LoopSettings
+
+    async def reader_for(self, conn: AppConnection, user_id: UUID) -> MarketData:
+        return await runtime.reader_for(conn, user_id, self.settings)
+
+
+def _executor(ctx: Context) -> Pass:
+    clients_for = runtime.executor_clients(ctx.settings)  # the only role that decrypts trade keys
+
+    async def one_pass(conn: AppConnection) -> int:
+        return await loops.executor_pass(conn, clients_for=clients_for, settings=ctx.loop_settings)
+
+    return one_pass
+
+
+def _resolver(ctx: Context) -> Pass:
+    async def one_pass(conn: AppConnection) -> int:
+        return await loops.resolver_pass(conn, reader_for=ctx.reader_for, settings=ctx.loop_settings)
+
+    return one_pass
+
+
+def _monitor(ctx: Context) -> Pass:
+    async def one_pass(conn: AppConnection) -> int:
+        return await loops.monitor_pass(conn, reader_for=ctx.reader_for)
+
+    return one_pass
+
+
+# role -> (factory of its pass, the NOTIFY channel that wakes it or None)
+ROLE_FACTORIES: dict[str, tuple[Callable[[Context], Pass], str | None]] = {
+    "executor": (_executor, APPROVED_CHANNEL),
+    "resolver": (_resolver, None),
+    "monitor": (_monitor, None),
+}
+ROLES = tuple(ROLE_FACTORIES)
+
+
 async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
     """Run the given roles until ``stop`` is set. The trade key is loaded only with the executor role."""
     app_url = urls.app_url(settings)
@@ -88,31 +137,11 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
         await tx.assert_safe_role(conn)
     finally:
         await conn.close()
-    loop_settings = loops.LoopSettings(submit=runtime.submit_settings(settings),
-                                       resolve=runtime.resolve_settings(settings),
-                                       resolver_grace_s=settings.resolver_grace_s)
-
-    async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
-        return await runtime.reader_for(c, user_id, settings)
-
+    ctx = Context(settings, loops.LoopSettings(submit=runtime.submit_settings(settings),
+                                               resolve=runtime.resolve_settings(settings),
+                                               resolver_grace_s=settings.resolver_grace_s))
     tasks = []
-    if "executor" in roles:
-        clients_for = runtime.executor_clients(settings)
-
-        async def executor(c: AppConnection) -> int:
-            return await loops.executor_pass(c, clients_for=clients_for, settings=loop_settings)
-
-        tasks.append(_loop("executor", app_url, executor, stop, poll_s, APPROVED_CHANNEL))
-    if "resolver" in roles:
-
-        async def resolver(c: AppConnection) -> int:
-            return await loops.resolver_pass(c, reader_for=reader_for, settings=loop_settings)
-
-        tasks.append(_loop("resolver", app_url, resolver, stop, poll_s))
-    if "monitor" in roles:
-
-        async def monitor(c: AppConnection) -> int:
-            return await loops.monitor_pass(c, reader_for=reader_for)
-
-        tasks.append(_loop("monitor", app_url, monitor, stop, poll_s))
+    for role in roles:
+        factory, channel = ROLE_FACTORIES[role]
+        tasks.append(_loop(role, app_url, factory(ctx), stop, poll_s, channel))
     await asyncio.gather(*tasks)

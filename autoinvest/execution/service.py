@@ -19,6 +19,7 @@ from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.resolve import resolve as resolve_lookup
 from autoinvest.execution.submit import SubmitSettings, submit
 from autoinvest.lifecycle.apply import apply_order
+from autoinvest.observability import metrics
 
 
 @dataclass
@@ -70,6 +71,7 @@ async def resolve(conn: AppConnection, execution_id: UUID, *, reader: MarketData
     execution, report = await resolve_lookup(conn, user_id, execution_id, reader=reader, settings=settings)
     if report is not None:
         execution = (await apply_order(conn, user_id, execution.id, report)).execution
+    metrics.RESOLVED.labels(execution.state.value.lower()).inc()
     return execution
 
 
@@ -90,6 +92,7 @@ async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: Client
     user_id = await owner_of(conn, "proposal", proposal_id)
     claimed = await claiming.claim(conn, user_id, proposal_id)
     if claimed.outcome is claiming.Outcome.WAITING:
+        metrics.EXECUTIONS.labels("waiting").inc()
         return ExecutionResult(None, proposal_id, "WAITING", None, None, claimed.reasons, ExitCode.WAITING)
     execution = claimed.execution
     assert execution is not None
@@ -112,6 +115,7 @@ def _result(execution: Execution, code: ExitCode | None = None) -> ExecutionResu
     if code is None:
         code = {ExecutionState.SUBMITTED: ExitCode.SUBMITTED, ExecutionState.FILLED: ExitCode.SUBMITTED,
                 ExecutionState.SUBMITTING: ExitCode.OUTCOME_UNKNOWN}.get(execution.state, ExitCode.REJECTED)
+    metrics.EXECUTIONS.labels(code.name.lower()).inc()
     return ExecutionResult(execution.id, execution.proposal_id, execution.state.value, execution.client_order_id,
                            execution.exchange_order_id, execution.reasons, code)
 

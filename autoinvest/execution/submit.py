@@ -14,6 +14,7 @@ from autoinvest.execution import facts as facts_query
 from autoinvest.execution import records, reservations
 from autoinvest.execution.failpoints import failpoint
 from autoinvest.execution.records import Execution
+from autoinvest.observability import metrics
 from autoinvest.policy import decide_kill_switches
 
 QUOTE = "EUR"
@@ -64,10 +65,12 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
     failpoint("before-send")
     assert execution.submit_ts is not None
     signing = Signing(timestamp_ms=int(execution.submit_ts.timestamp() * 1000), window_ms=settings.access_window_ms)
+    metrics.ORDERS_SENT.inc()
     try:
         report = await trader.place_order(request, signing=signing)
     except ExchangeError as exc:
         if not exc.definitive:
+            metrics.OUTCOME_UNKNOWN.inc()
             return execution, None  # outcome unknown: stays SUBMITTING for the resolver; never resent
         async with user_tx(conn, user_id):
             return await _end(conn, execution, ExecutionState.SUBMITTING, ExecutionState.REJECTED,

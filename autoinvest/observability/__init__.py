@@ -1,0 +1,1 @@
+"""Metrics (every Prometheus name in one place), health, logging."""
