@@ -53,6 +53,13 @@ CREATE FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds
      LIMIT p_limit
 $$;
 ALTER FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.execution_state_counts() RETURNS TABLE(state text, n bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT state, count(*) FROM executions GROUP BY state ORDER BY state
+$$;
+ALTER FUNCTION public.execution_state_counts() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.ledger_entries_append_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -655,6 +662,8 @@ REVOKE ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_
 GRANT ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.execution_state_counts() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;

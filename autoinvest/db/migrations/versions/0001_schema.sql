@@ -422,6 +422,13 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
      LIMIT p_limit
 $$;
 
+-- Aggregates for /internal/health: counts only, no tenant data.
+CREATE FUNCTION execution_state_counts()
+RETURNS TABLE (state text, n bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT state, count(*) FROM executions GROUP BY state ORDER BY state
+$$;
+
 -- Who owns an object, for the operator CLI and workers that start from an id alone.
 CREATE FUNCTION owner_of(p_kind text, p_id uuid)
 RETURNS uuid
@@ -444,8 +451,10 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
 $$;
 
 REVOKE ALL ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid),
+    execution_state_counts(),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid),
+    execution_state_counts(),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text), app_user_id() TO autoinvest_app;
