@@ -1,0 +1,1 @@
+"""Capital ledger: pure entries and invariant (entries), PostgreSQL repository (repo)."""
