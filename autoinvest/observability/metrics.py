@@ -22,3 +22,16 @@ LOOP_PASS_SECONDS = Histogram("autoinvest_loop_pass_seconds", "Duration of one l
                               registry=REGISTRY)
 LOOP_LAST_SUCCESS = Gauge("autoinvest_loop_last_success_timestamp_seconds", "Unix time of a loop's last success.",
                           ["loop"], registry=REGISTRY)
+
+# -- reconciliation and recovery
+RECONCILE_MISMATCHES = Gauge("autoinvest_reconcile_mismatches", "Mismatches the last reconciliation run found, by kind.",
+                             ["kind"], registry=REGISTRY)
+RECONCILE_RUNS = Counter("autoinvest_reconcile_runs_total", "Reconciliation runs by result.", ["result"],
+                         registry=REGISTRY)
+RECONCILE_LAST_RUN = Gauge("autoinvest_reconcile_last_run_timestamp_seconds", "Unix time of the last finished run.",
+                           registry=REGISTRY)
+LEDGER_CHECK_DIFFERENCES = Gauge("autoinvest_ledger_check_differences",
+                                 "Capital accounts whose materialised row differs from their entries (last check).",
+                                 registry=REGISTRY)
+RECOVERY_PAUSED_PROFILES = Counter("autoinvest_recovery_paused_profiles_total",
+                                   "Profiles paused at start-up because their ledger did not match.", registry=REGISTRY)
