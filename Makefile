@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/autoinvest up
+	$(BIN)/autoinvest up --fast
 
 lint: $(STAMP)
 	$(BIN)/ruff check autoinvest tests bench

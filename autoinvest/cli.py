@@ -112,34 +112,24 @@ def db_migrate() -> None:
 
 @app.command("up")
 @fails_cleanly
-def up() -> None:
-    """Start the whole system in paper-trading mode (what `make run` runs)."""
+def up(port: int = typer.Option(8000, help="Port of /metrics and /internal/health."),
+       fast: bool = typer.Option(False, "--fast", help="Run the paper exchange's clock 60x, scan every 10 s.")) -> None:
+    """Start the whole system in paper-trading mode (what `make run` runs); Ctrl-C stops cleanly."""
     import asyncio
+    import signal
 
-    from rich.table import Table
-
-    from autoinvest.db import migrate, tx, urls
+    from autoinvest import up as up_module
 
     s = settings()
-    with out.status("starting the database…"):
-        admin = urls.admin_url(s, start=not s.database_url)
-    with out.status("migrating…"):
-        revision = migrate.upgrade(admin, app_password=s.app_db_password.get_secret_value())
 
-    async def check_role() -> None:
-        conn = await tx.connect(urls.app_url(s))
-        try:
-            await tx.assert_safe_role(conn)
-        finally:
-            await conn.close()
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await up_module.run(s, up_module.UpOptions(port=port, fast=fast), stop, out)
 
-    asyncio.run(check_role())
-    table = Table(title="Auto Invest Oracle", show_header=True)
-    table.add_column("part")
-    table.add_column("state")
-    table.add_row("database", "DATABASE_URL" if s.database_url else f"embedded, {s.home.resolve() / 'pgdata'}")
-    table.add_row("schema", f"revision {revision}, row-level security on, app role checked")
-    out.print(table)
+    asyncio.run(go())
 
 
 @app.command("execute")

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     app_db_password: SecretStr = Field(default=SecretStr(""), description="Password of the application role.")
     vault_key_readonly: SecretStr | None = Field(default=None, description="Fernet key for read-only exchange secrets.")
     vault_key_trade: SecretStr | None = Field(default=None, description="Fernet key for trade exchange secrets.")
+    live: bool = Field(default=False, description="Trade real money at EXCHANGE_URL. Off: `up` starts the paper "
+                       "exchange (the local simulator) and trades there.")
     exchange_url: str = Field(default="https://api.bitvavo.com/v2", description="Bitvavo REST base URL (or simulator).")
     operator_id: int = Field(default=1, ge=1, description="Bitvavo operatorId sent with every order.")
     access_window_ms: int = Field(default=10000, ge=100, le=60000, description="Signing window of orders (ms).")

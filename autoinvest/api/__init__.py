@@ -1,0 +1,1 @@
+"""The HTTP surface: operator endpoints now (/metrics, /internal/health)."""
