@@ -35,3 +35,34 @@ LEDGER_CHECK_DIFFERENCES = Gauge("autoinvest_ledger_check_differences",
                                  registry=REGISTRY)
 RECOVERY_PAUSED_PROFILES = Counter("autoinvest_recovery_paused_profiles_total",
                                    "Profiles paused at start-up because their ledger did not match.", registry=REGISTRY)
+
+# -- scheduler and scanner (scan jobs: claim, lease, fencing)
+SCAN_CLAIMED = Counter("autoinvest_scan_jobs_claimed_total", "Scan jobs claimed by this process.", registry=REGISTRY)
+SCAN_CLAIM_SHORT = Counter("autoinvest_scan_claim_short_total",
+                           "Claims that returned fewer jobs than asked (idle, or rows skipped as locked by another "
+                           "instance).", registry=REGISTRY)
+SCAN_LAG = Histogram("autoinvest_scan_lag_seconds", "Database now() - next_run_at of a job when its run starts.",
+                     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900), registry=REGISTRY)
+SCAN_TAKEOVERS = Counter("autoinvest_scan_takeovers_total",
+                         "Jobs claimed after another instance's lease expired before it completed the run.",
+                         registry=REGISTRY)
+SCAN_LEASE_LOST = Counter("autoinvest_scan_lease_lost_total",
+                          "Runs that lost their lease (renewal or a fenced write refused), by where it was noticed.",
+                          ["where"], registry=REGISTRY)
+SCAN_RUNS = Counter("autoinvest_scan_runs_total", "Scan runs by outcome (ok, failed, fenced).", ["outcome"],
+                    registry=REGISTRY)
+PROPOSALS_WRITTEN = Counter("autoinvest_proposals_written_total", "Scanner proposals written, by source and status.",
+                            ["source", "status"], registry=REGISTRY)
+PROPOSALS_EXPIRED = Counter("autoinvest_proposals_expired_total", "Proposals marked EXPIRED.", registry=REGISTRY)
+MARKET_DATA_REQUESTS = Counter("autoinvest_market_data_requests_total",
+                               "Public market data requests of the scanner, by kind and cache result (hit, miss).",
+                               ["kind", "result"], registry=REGISTRY)
+
+# -- LLM proposer
+LLM_CALLS = Counter("autoinvest_llm_calls_total", "LLM calls by outcome (ok, rejected, error).", ["outcome"],
+                    registry=REGISTRY)
+LLM_BUDGET_DENIED = Counter("autoinvest_llm_budget_denied_total", "LLM calls refused by the per-profile budget.",
+                            registry=REGISTRY)
+LLM_REJECTED = Counter("autoinvest_llm_output_rejected_total", "LLM outputs that made no proposal, by reason.",
+                       ["reason"], registry=REGISTRY)
+LLM_LATENCY = Histogram("autoinvest_llm_latency_seconds", "Latency of one LLM call.", registry=REGISTRY)
