@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(default=None, description="LLM API key.")
     failpoint: str | None = Field(default=None, description="Testing only: kill the process at this named step.")
     demo_balance_eur: Decimal = Field(default=Decimal("1000"), gt=0, description="Paper balance of the demo user.")
+    scan_lease_s: int = Field(default=60, ge=2, le=3600, description="Lease of a claimed scan job (s), renewed every "
+                              "third of it while the job runs; a silent instance's job is taken over after it.")
+    scan_batch: int = Field(default=8, ge=1, le=100, description="Scan jobs claimed per pass (run concurrently).")
+    scan_hold_s: float = Field(default=0, ge=0, le=600, description="Testing only: hold every scan job this long "
+                               "before its writes, so that a test can pause or kill a worker mid-job.")
 
     @field_validator("database_url", "app_database_url")
     @classmethod
