@@ -218,5 +218,11 @@ app.add_typer(credentials_app, name="credentials")
 app.add_typer(proposals_app, name="proposals")
 app.command("kill-switch")(kill_switch)
 
+from autoinvest.ledger.cli import ledger_app  # noqa: E402
+from autoinvest.reconcile.cli import reconcile  # noqa: E402
+
+app.add_typer(ledger_app, name="ledger")
+app.command("reconcile")(reconcile)
+
 if __name__ == "__main__":
     app()
