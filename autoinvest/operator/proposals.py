@@ -127,7 +127,7 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
     if policy.user_id != user_id:  # RLS already hides other tenants' profiles; this catches a wrong user_id
         raise NotFound(f"no profile with id {profile_id}")
     ttl = require_ttl(ttl if ttl is not None else timedelta(seconds=policy.proposal_ttl_seconds))
-    auto = policy.auto_approve_threshold is not None and confidence >= policy.auto_approve_threshold
+    auto = auto_approves(policy.auto_approve_threshold, confidence)
     row = await fetch_one(conn, _INSERT, {
         "id": uuid.uuid4(), "user_id": user_id, "profile_id": profile_id, "market": market, "side": side.value,
         "amount_eur": amount_eur, "confidence": confidence, "rationale": rationale, "source": source,
@@ -148,11 +148,25 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
             "override_cooldown": override_cooldown, "override_anti_flip": override_anti_flip,
         })
     if auto:
-        await audit.record(conn, user_id, "auto", "proposal.auto_approved", "proposal", proposal.id, {
-            "confidence": confidence, "auto_approve_threshold": policy.auto_approve_threshold,
-            "requested_by": actor,
-        })
+        await record_auto_approval(conn, user_id, proposal.id, confidence=confidence,
+                                   threshold=policy.auto_approve_threshold, requested_by=actor)
     return proposal
+
+
+def auto_approves(threshold: int | None, confidence: int) -> bool:
+    """A policy approves a new proposal itself at or above its auto-approve threshold (None: never).
+
+    Shared by the operator (create_proposal) and the scanner, so that both approve by the same rule.
+    """
+    return threshold is not None and confidence >= threshold
+
+
+async def record_auto_approval(conn: AppConnection, user_id: UUID, proposal_id: UUID, *, confidence: int,
+                               threshold: int | None, requested_by: str) -> None:
+    """Audit an automatic approval (decided_by 'auto') in the caller's transaction."""
+    await audit.record(conn, user_id, "auto", "proposal.auto_approved", "proposal", proposal_id, {
+        "confidence": confidence, "auto_approve_threshold": threshold, "requested_by": requested_by,
+    })
 
 
 async def approve_proposal(conn: AppConnection, proposal_id: UUID, *, actor: str) -> Decision:
