@@ -120,11 +120,28 @@ def _monitor(ctx: Context) -> Pass:
     return one_pass
 
 
+def _scanner(ctx: Context) -> Pass:
+    """Claims due scan jobs (lease + fencing token) and runs them with the read-only client only."""
+    from autoinvest.scanner import service
+
+    return service.scanner_pass(ctx.settings, worker=runtime.worker_id(), app_url=urls.app_url(ctx.settings),
+                                reader_for=ctx.reader_for)
+
+
+def _scheduler(ctx: Context) -> Pass:
+    """Housekeeping of no particular job: expires overdue proposals, refreshes stale market metadata."""
+    from autoinvest.scanner import service
+
+    return service.scheduler_pass(ctx.reader_for)
+
+
 # role -> (factory of its pass, the NOTIFY channel that wakes it or None)
 ROLE_FACTORIES: dict[str, tuple[Callable[[Context], Pass], str | None]] = {
     "executor": (_executor, APPROVED_CHANNEL),
     "resolver": (_resolver, None),
     "monitor": (_monitor, None),
+    "scanner": (_scanner, None),
+    "scheduler": (_scheduler, None),
 }
 ROLES = tuple(ROLE_FACTORIES)
 
