@@ -105,6 +105,8 @@ def _reason_of(exc: ValidationError) -> str:
     first = exc.errors()[0]
     if first["type"] == "extra_forbidden":
         return "EXTRA_FIELDS"
+    if first["type"] == "missing":
+        return "SCHEMA_INVALID"
     field = next((str(part) for part in reversed(first["loc"]) if isinstance(part, str)), "")
     return {"confidence": "CONFIDENCE_INVALID", "amount_eur": "AMOUNT_INVALID", "market": "MARKET_INVALID",
             "side": "SIDE_INVALID"}.get(field, "SCHEMA_INVALID")
