@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from autoinvest import runtime
+from autoinvest import recovery, runtime
 from autoinvest.config import Settings
 from autoinvest.db import tx, urls
 from autoinvest.db.tx import AppConnection
@@ -18,6 +18,7 @@ from autoinvest.errors import AutoInvestError, InputError
 from autoinvest.exchange.base import MarketData
 from autoinvest.execution import loops
 from autoinvest.observability import metrics
+from autoinvest.reconcile.service import RECONCILE_INTERVAL_S, reconcile_all
 
 log = logging.getLogger(__name__)
 APPROVED_CHANNEL = "autoinvest_approved"
@@ -120,6 +121,18 @@ def _monitor(ctx: Context) -> Pass:
     return one_pass
 
 
+def _reconciler(ctx: Context) -> Pass:
+    last = [-RECONCILE_INTERVAL_S]  # monotonic time of the last pass; the loop polls faster than we reconcile
+
+    async def one_pass(conn: AppConnection) -> int:
+        if time.monotonic() - last[0] < RECONCILE_INTERVAL_S:
+            return 0
+        last[0] = time.monotonic()
+        return len((await reconcile_all(conn, ctx.reader_for)).accounts)
+
+    return one_pass
+
+
 def _scanner(ctx: Context) -> Pass:
     """Claims due scan jobs (lease + fencing token) and runs them with the read-only client only."""
     from autoinvest.scanner import service
@@ -142,6 +155,7 @@ ROLE_FACTORIES: dict[str, tuple[Callable[[Context], Pass], str | None]] = {
     "monitor": (_monitor, None),
     "scanner": (_scanner, None),
     "scheduler": (_scheduler, None),
+    "reconciler": (_reconciler, None),
 }
 ROLES = tuple(ROLE_FACTORIES)
 
@@ -157,6 +171,8 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
     ctx = Context(settings, loops.LoopSettings(submit=runtime.submit_settings(settings),
                                                resolve=runtime.resolve_settings(settings),
                                                resolver_grace_s=settings.resolver_grace_s))
+    # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py.
+    await recovery.recover(app_url, reader_for=ctx.reader_for, loop_settings=ctx.loop_settings)
     tasks = []
     for role in roles:
         factory, channel = ROLE_FACTORIES[role]

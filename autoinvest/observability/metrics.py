@@ -24,7 +24,7 @@ LOOP_LAST_SUCCESS = Gauge("autoinvest_loop_last_success_timestamp_seconds", "Uni
                           ["loop"], registry=REGISTRY)
 
 # -- reconciliation and recovery
-RECONCILE_MISMATCHES = Gauge("autoinvest_reconcile_mismatches", "Mismatches the last reconciliation run found, by kind.",
+RECONCILE_MISMATCHES = Gauge("autoinvest_reconcile_mismatches", "Mismatches the last reconciliation pass found.",
                              ["kind"], registry=REGISTRY)
 RECONCILE_RUNS = Counter("autoinvest_reconcile_runs_total", "Reconciliation runs by result.", ["result"],
                          registry=REGISTRY)

@@ -56,3 +56,7 @@ async def reconcile_all(conn: AppConnection, reader_for: ReaderFor, *, profile_i
         metrics.RECONCILE_MISMATCHES.labels(kind).set(n)
     metrics.RECONCILE_LAST_RUN.set_to_current_time()
     return report
+
+
+#: Seconds between two passes of the reconciler loop (each pass reads every account's orders, trades and balances).
+RECONCILE_INTERVAL_S = 30.0

@@ -1,0 +1,128 @@
+"""Start-up recovery of a worker: nothing lost, nothing doubled, no trading on a ledger that does not add up.
+
+Before its loops start, a worker
+
+1. reloads the active profiles and rebuilds each capital account from its entries; a profile whose
+   materialised account differs (or whose rebuild breaks the invariant) gets its kill switch set (audited,
+   actor ``recovery``) and is reported: it is never traded on until an operator has repaired it
+   (``autoinvest ledger rebuild``) and switched it back on;
+2. resolves SUBMITTING executions by asking the exchange (the resolver, once);
+3. reconciles every account with live executions: open orders, fills and balances from the exchange, applied
+   through the lifecycle handlers.
+
+Steps 2 and 3 talk to the exchange and are bounded by ``exchange_budget_s``: when the exchange is down the
+worker continues to its loops; unresolved executions stay SUBMITTING (never resent) and are picked up by the
+resolver and reconciler loops later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, LiteralString
+from uuid import UUID
+
+from autoinvest.db import tx
+from autoinvest.db.tx import AppConnection, system_tx, user_tx
+from autoinvest.errors import AutoInvestError
+from autoinvest.execution import loops
+from autoinvest.execution.loops import LoopSettings
+from autoinvest.observability import metrics
+from autoinvest.operator import kill_switch
+from autoinvest.reconcile.ledger_audit import check_profile
+from autoinvest.reconcile.run import ReaderFor, reconcile_account
+
+log = logging.getLogger(__name__)
+ACTOR = "recovery"
+PAUSE_REASON = "LEDGER_MISMATCH_AT_START"
+DEFAULT_EXCHANGE_BUDGET_S = 20.0
+
+_ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
+_LIVE: LiteralString = ("SELECT DISTINCT user_id FROM (SELECT * FROM execution_ids_in_state('SUBMITTING', 0, 1000)"
+                        " UNION ALL SELECT * FROM execution_ids_in_state('SUBMITTED', 0, 1000)) AS live")
+_TRADING_ENABLED: LiteralString = "SELECT trading_enabled FROM profile_policies WHERE profile_id = %(id)s"
+
+
+@dataclass
+class RecoveryReport:
+    profiles: int = 0
+    paused: list[dict[str, Any]] = field(default_factory=list)
+    resolved: int = 0
+    reconciled: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+    timed_out: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"profiles": self.profiles, "paused": self.paused, "resolved": self.resolved,
+                "reconciled": self.reconciled, "unreachable": self.unreachable, "timed_out": self.timed_out}
+
+
+async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSettings,
+                  exchange_budget_s: float = DEFAULT_EXCHANGE_BUDGET_S) -> RecoveryReport:
+    """Run the start-up recovery; returns what it found. Never raises for exchange trouble."""
+    report = RecoveryReport()
+    conn = await tx.connect(app_url)
+    try:
+        await _check_ledgers(conn, report)
+    finally:
+        await conn.close()
+    # Its own connection: a timeout may cancel it mid-call, after which it is closed rather than reused.
+    exchange_conn = await tx.connect(app_url)
+    try:
+        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, loop_settings, report), exchange_budget_s)
+    except TimeoutError:
+        report.timed_out = True
+        log.warning("recovery: exchange phase timed out; continuing", extra={"budget_s": exchange_budget_s})
+    finally:
+        await exchange_conn.close()
+    log.info("recovery done", extra=report.to_json())
+    return report
+
+
+async def _check_ledgers(conn: AppConnection, report: RecoveryReport) -> None:
+    async with system_tx(conn):
+        cur = await conn.execute(_ACTIVE)
+        active = [(r["profile_id"], r["user_id"]) for r in await cur.fetchall()]
+    report.profiles = len(active)
+    for profile_id, user_id in active:
+        result = await check_profile(conn, profile_id, user_id)
+        if result.materialised is None or result.clean:
+            continue  # no account: nothing can be reserved, so nothing can trade
+        paused = await _pause(conn, profile_id, user_id, result.to_json())
+        report.paused.append(result.to_json() | {"newly_paused": paused})
+        log.error("recovery: ledger mismatch, profile paused", extra=result.to_json())
+
+
+async def _pause(conn: AppConnection, profile_id: UUID, user_id: UUID, details: dict[str, Any]) -> bool:
+    """Set the profile's kill switch (audited) unless it is already set; True when this call set it."""
+    async with user_tx(conn, user_id):
+        cur = await conn.execute(_TRADING_ENABLED, {"id": profile_id})
+        row = await cur.fetchone()
+        if row is None or not row["trading_enabled"]:
+            return False
+        drift = details.get("drift") or {}
+        reason = f"{PAUSE_REASON}: drift {drift}" if drift else f"{PAUSE_REASON}: {details.get('invariant_error')}"
+        await kill_switch.set_profile(conn, profile_id, True, actor=ACTOR, reason=reason)
+    metrics.RECOVERY_PAUSED_PROFILES.inc()
+    return True
+
+
+async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, loop_settings: LoopSettings,
+                          report: RecoveryReport) -> None:
+    report.resolved = await loops.resolver_pass(conn, reader_for=reader_for, settings=loop_settings)
+    async with system_tx(conn):
+        cur = await conn.execute(_LIVE)
+        users = sorted(r["user_id"] for r in await cur.fetchall())
+    for user_id in users:
+        try:
+            reader = await reader_for(conn, user_id)
+        except AutoInvestError:
+            report.unreachable.append(str(user_id))
+            continue
+        try:
+            account = await reconcile_account(conn, user_id, reader)
+        finally:
+            await reader.close()
+        failed = any(run.errors for run in account.profiles)
+        (report.unreachable if failed or account.skipped else report.reconciled).append(str(user_id))
