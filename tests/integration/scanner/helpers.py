@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from autoinvest import runtime
-from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.exchange.base import MarketData
 from autoinvest.scanner.service import Scanner
