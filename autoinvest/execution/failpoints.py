@@ -1,15 +1,40 @@
-"""Named points between the execution steps where a test can make the process die as kill -9 would."""
+"""Named points between the execution steps where a test can make the process die as kill -9 would.
+
+A subprocess is armed with AUTOINVEST_FAILPOINT=<name> and is killed by SIGKILL there. In-process
+tests arm a point with :func:`armed` instead, which raises :class:`SimulatedCrash`: every failpoint
+sits between transactions, so unwinding there leaves the database exactly as a kill would.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 POINTS = ("after-claim-commit", "after-submitting-commit", "before-send", "after-send-before-record", "after-record")
+_armed_in_process: set[str] = set()
+
+
+class SimulatedCrash(BaseException):
+    """The process "died" at a failpoint (in-process tests only)."""
 
 
 def failpoint(name: str) -> None:
-    """Kill this process at once when AUTOINVEST_FAILPOINT names this point (read each time: tests set it)."""
+    """Die here when this point is armed (read each time: tests arm and disarm it)."""
     assert name in POINTS, name
+    if name in _armed_in_process:
+        raise SimulatedCrash(name)
     if os.environ.get("AUTOINVEST_FAILPOINT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+@contextmanager
+def armed(name: str) -> Iterator[None]:
+    """Arm a failpoint in this process for the duration of the block."""
+    assert name in POINTS, name
+    _armed_in_process.add(name)
+    try:
+        yield
+    finally:
+        _armed_in_process.discard(name)

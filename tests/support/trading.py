@@ -20,8 +20,9 @@ VAULT_TRADE = Fernet.generate_key().decode()
 
 
 def settings_for(sim: RunningSimulator, home: Path, **extra: Any) -> Settings:
-    return Settings(home=home, exchange_url=sim.url, vault_key_readonly=VAULT_READONLY,  # type: ignore[arg-type]
-                    vault_key_trade=VAULT_TRADE, access_window_ms=2000, clock_skew_ms=500, **extra)
+    values: dict[str, Any] = {"home": home, "exchange_url": sim.url, "vault_key_readonly": VAULT_READONLY,
+                              "vault_key_trade": VAULT_TRADE, "access_window_ms": 2000, "clock_skew_ms": 500}
+    return Settings(**(values | extra))
 
 
 def vault_env() -> dict[str, str]:

@@ -12,12 +12,12 @@ from psycopg_pool import AsyncConnectionPool
 from autoinvest import runtime
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, make_pool, system_tx, user_tx
+from autoinvest.exchange.credentials import Credential
+from autoinvest.exchange.readonly import market_data
 from autoinvest.execution import claim as claiming
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.service import ExecutionResult, ExitCode, execute, resolve
 from autoinvest.execution.submit import submit
-from autoinvest.exchange.readonly import market_data
-from autoinvest.exchange.credentials import Credential
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.operator import kill_switch
 from tests.support.database import DatabaseUnderTest

@@ -95,7 +95,7 @@ async def test_a_crash_at_every_failpoint_then_a_restarted_worker(
     worker = processes.start(["worker", "--roles", "executor,resolver,monitor", "--poll-s", "0.3"],
                              processes.env_for(db, simulator))
     try:
-        state = await _wait_terminal(app_conn, t.user_id, proposal, timeout_s=30)
+        state = await _wait_terminal(app_conn, t.user_id, proposal, timeout_s=60)
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.communicate(timeout=30)
