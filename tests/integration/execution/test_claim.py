@@ -104,3 +104,34 @@ async def test_a_storm_of_concurrent_claims_makes_one_execution(db: DatabaseUnde
     async with user_tx(app_conn, user):
         cur = await app_conn.execute("SELECT count(*) AS n FROM executions WHERE proposal_id = %s", (proposal,))
         assert (await cur.fetchone()) == {"n": 1}
+
+
+async def _trade_minutes_ago(conn: AppConnection, user: uuid.UUID, profile: uuid.UUID, minutes: float,
+                             side: str = "buy") -> None:
+    """An earlier FILLED execution on BTC-EUR, claimed ``minutes`` ago on database time."""
+    proposal = await make_proposal(conn, user, profile, side=side)
+    async with user_tx(conn, user):
+        await conn.execute(
+            "INSERT INTO executions (id, user_id, profile_id, proposal_id, market, side, state, client_order_id,"
+            " amount_eur, submit_ts, created_at) VALUES (%s, %s, %s, %s, 'BTC-EUR', %s, 'FILLED', %s, 10, now(),"
+            " now() - make_interval(secs => %s))",
+            (uuid.uuid4(), user, profile, proposal, side, uuid.uuid4(), minutes * 60))
+
+
+async def test_cooldown_counts_on_database_time_up_to_its_boundary(app_conn: AppConnection) -> None:
+    user, profile = await _tenant(app_conn, cooldown_minutes=30)
+    await _trade_minutes_ago(app_conn, user, profile, 30 - 1 / 60)  # 29 min 59 s ago
+    denied = await claim(app_conn, user, await make_proposal(app_conn, user, profile))
+    assert denied.outcome is Outcome.REJECTED and denied.reasons == ("COOLDOWN_ACTIVE",)
+    user, profile = await _tenant(app_conn, cooldown_minutes=30)
+    await _trade_minutes_ago(app_conn, user, profile, 30)  # exactly 30 min before the claim's now() or earlier
+    assert (await claim(app_conn, user, await make_proposal(app_conn, user, profile))).outcome is Outcome.CLAIMED
+
+
+async def test_anti_flip_and_its_override(app_conn: AppConnection) -> None:
+    user, profile = await _tenant(app_conn, anti_flip_minutes=60)
+    await _trade_minutes_ago(app_conn, user, profile, 10, side="sell")
+    denied = await claim(app_conn, user, await make_proposal(app_conn, user, profile, side="buy"))
+    assert denied.outcome is Outcome.REJECTED and denied.reasons == ("ANTI_FLIP",)
+    overridden = await make_proposal(app_conn, user, profile, side="buy", override_anti_flip=True)
+    assert (await claim(app_conn, user, overridden)).outcome is Outcome.CLAIMED
