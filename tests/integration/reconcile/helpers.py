@@ -16,8 +16,8 @@ from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.exchange.base import MarketData, OrderReport, OrderRequest
 from autoinvest.execution import claim as claiming
 from autoinvest.execution import records
-from autoinvest.lifecycle.apply import apply_order
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle.apply import apply_order
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
 from tests.support.trading import TradingTenant, make_trading_tenant

@@ -83,7 +83,8 @@ async def test_each_event_twice_and_concurrently_from_two_processes_is_applied_o
         price = below(simulator, "BTC-EUR")
         buy = await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.015"), price=price, ack=False)
 
-        acked = await event(db, app_conn, t, buy.execution_id, buy.report, tmp_path, new_fills=0)  # ack: SUBMITTING → SUBMITTED
+        # the ack: SUBMITTING → SUBMITTED
+        acked = await event(db, app_conn, t, buy.execution_id, buy.report, tmp_path, new_fills=0)
         assert [e["state"] for e in acked["executions"]] == ["SUBMITTED"] and acked["fills"] == []
 
         simulator.admin.set_price("BTC-EUR", price)  # a touch: 0.01 of 0.015 fills

@@ -1,4 +1,4 @@
-"""Guarantee 10: each kind of drift, made on the simulator, is repaired and reported by one run; the next run is clean."""
+"""Guarantee 10: each kind of drift, made on the simulator, is repaired and reported by one run; the next is clean."""
 
 from __future__ import annotations
 
