@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
-import psycopg
-from psycopg.types.json import Jsonb
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.errors import NotFound
@@ -43,7 +41,7 @@ async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> ClaimR
     try:
         async with user_tx(conn, user_id):
             return await _claim_in_tx(conn, user_id, proposal_id)
-    except psycopg.errors.UniqueViolation:
+    except driver.UniqueViolation:
         # Only reachable if two claims bypassed the profile lock; the constraint still holds the line.
         async with user_tx(conn, user_id):
             existing = await records.for_proposal(conn, user_id, proposal_id)
@@ -89,7 +87,7 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID) ->
         {"id": execution_id, "user": user_id, "profile": snapshot.profile_id, "proposal": proposal_id,
          "market": facts.market, "side": facts.side.value, "state": state.value,
          "coid": client_order_id(user_id, proposal_id), "eur": snapshot.amount_eur, "base": snapshot.amount_base,
-         "reserved": reserve or 0, "reasons": reasons, "preflight": Jsonb(preflight)})
+         "reserved": reserve or 0, "reasons": reasons, "preflight": driver.Jsonb(preflight)})
     row = await cur.fetchone()
     assert row is not None
     if reserve:

@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.domain.states import ExecutionState, Side
 
@@ -77,8 +76,8 @@ async def transition(conn: AppConnection, execution_id: UUID, from_state: Execut
         RETURNING *
         """,
         {"to": to_state.value, "from": from_state.value, "id": execution_id, "reasons": reasons,
-         "response": Jsonb(_jsonable(response)) if response is not None else None,
-         "request": Jsonb(_jsonable(request)) if request is not None else None,
+         "response": driver.Jsonb(_jsonable(response)) if response is not None else None,
+         "request": driver.Jsonb(_jsonable(request)) if request is not None else None,
          "order_id": exchange_order_id, "set_ts": set_submit_ts, "token": lease_token})
     row = await cur.fetchone()
     return Execution.from_row(row) if row else None

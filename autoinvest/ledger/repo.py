@@ -16,10 +16,7 @@ from importlib.resources import files
 from typing import LiteralString, cast
 from uuid import UUID
 
-import psycopg
-from psycopg.pq import TransactionStatus
-from psycopg.types.json import Jsonb
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import AutoInvestError, DatabaseError, NotFound
 from autoinvest.ledger.entries import (
@@ -56,7 +53,7 @@ def refused_by_check() -> Iterator[None]:
     """Translate a CHECK refusal from PostgreSQL into InvariantViolation (a candidate for db/'s translation point)."""
     try:
         yield
-    except psycopg.errors.CheckViolation as e:
+    except driver.CheckViolation as e:
         raise InvariantViolation(f"the database refused the capital move ({e.diag.constraint_name})") from e
 
 
@@ -66,7 +63,7 @@ async def post(conn: AppConnection, profile_id: UUID, user_id: UUID, entry: Entr
     params = {"user_id": user_id, "profile_id": profile_id, "kind": entry.kind.value, "reference": entry.reference,
               "d_allocated": entry.d_allocated, "d_reserved_for_orders": entry.d_reserved_for_orders,
               "d_reserved_for_positions": entry.d_reserved_for_positions, "d_realized_pnl": entry.d_realized_pnl,
-              "memo": Jsonb(dict(entry.memo))}
+              "memo": driver.Jsonb(dict(entry.memo))}
     # A savepoint: a refused entry leaves nothing behind and the caller's transaction usable
     # (the claim can still record the rejection).
     with refused_by_check():
@@ -128,7 +125,7 @@ async def rebuild(conn: AppConnection, profile_id: UUID, actor: str) -> Account:
             await conn.execute(QUERIES["set_account"], {"profile_id": profile_id, **_columns(after)})
             await conn.execute(QUERIES["audit"], {
                 "user_id": row["user_id"], "actor": actor, "action": "ledger.rebuild", "subject_id": str(profile_id),
-                "details": Jsonb({"before": _json(before), "after": _json(after),
+                "details": driver.Jsonb({"before": _json(before), "after": _json(after),
                                   "drift": {c: str(d) for c, d in Difference(before, after).drift.items()}}),
             })
     return after
@@ -137,7 +134,7 @@ async def rebuild(conn: AppConnection, profile_id: UUID, actor: str) -> Account:
 # ---------------------------------------------------------------- rows
 
 def _require_transaction(conn: AppConnection) -> None:
-    if conn.info.transaction_status != TransactionStatus.INTRANS:
+    if not driver.in_transaction(conn):
         raise DatabaseError("ledger writes run inside the caller's user_tx transaction")
 
 

@@ -6,9 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, LiteralString, cast
 from uuid import UUID
 
-import psycopg
-from psycopg.pq import TransactionStatus
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, connect
 from autoinvest.errors import DatabaseError, NotFound
 
@@ -21,7 +19,7 @@ _OWNER_OF: LiteralString = "SELECT owner_of(%s, %s) AS owner"
 
 def require_transaction(conn: AppConnection) -> None:
     """Refuse to run outside the caller's transaction (writes must commit with the change that caused them)."""
-    if conn.info.transaction_status != TransactionStatus.INTRANS:
+    if not driver.in_transaction(conn):
         raise DatabaseError("operator repository functions run inside the caller's user_tx or system_tx")
 
 
@@ -58,7 +56,7 @@ async def open_app_connection(app_url: str) -> AppConnection:
     """Connect as the application role; a refused connection becomes a DatabaseError with a hint."""
     try:
         return await connect(app_url)
-    except psycopg.OperationalError as exc:
+    except driver.OperationalError as exc:
         # The message of libpq names host and user, never the password.
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseError(f"cannot connect to the database: {first_line} (is it running? `autoinvest db start`)",

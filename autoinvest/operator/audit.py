@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import LiteralString, TypeAlias
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.operator._db import require_transaction
 
@@ -25,5 +24,5 @@ async def record(conn: AppConnection, user_id: UUID, actor: str, action: str, su
     require_transaction(conn)
     await conn.execute(_INSERT, {
         "user_id": user_id, "actor": actor or "operator", "action": action, "subject_type": subject_type,
-        "subject_id": None if subject_id is None else str(subject_id), "details": Jsonb(dict(details or {})),
+        "subject_id": None if subject_id is None else str(subject_id), "details": driver.Jsonb(dict(details or {})),
     })

@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
 
-import psycopg
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import InputError, NotFound
 from autoinvest.ledger import entries as ledger_entries
@@ -119,11 +118,11 @@ async def create_profile(conn: AppConnection, user_id: UUID, spec: ProfileSpec, 
     try:
         async with conn.transaction():  # a savepoint, so a refusal leaves the caller's transaction usable
             await conn.execute(_INSERT_PROFILE, params)
-    except psycopg.errors.UniqueViolation as exc:
+    except driver.UniqueViolation as exc:
         if exc.diag.constraint_name != "profiles_user_id_name_key":
             raise
         raise InputError(f"this user already has a profile named {spec.name!r}", reason="PROFILE_NAME_TAKEN") from None
-    except psycopg.errors.ForeignKeyViolation:
+    except driver.ForeignKeyViolation:
         raise NotFound(f"no user with id {user_id}") from None
     await conn.execute(_INSERT_POLICY, params)
     await ledger_repo.open_account(conn, profile_id, user_id)

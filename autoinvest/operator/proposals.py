@@ -9,8 +9,7 @@ from decimal import Decimal
 from typing import LiteralString, cast
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.domain.states import ProposalStatus, Side
 from autoinvest.errors import InputError, NotFound
@@ -132,7 +131,7 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
         "id": uuid.uuid4(), "user_id": user_id, "profile_id": profile_id, "market": market, "side": side.value,
         "amount_eur": amount_eur, "confidence": confidence, "rationale": rationale, "source": source,
         "status": (ProposalStatus.APPROVED if auto else ProposalStatus.PENDING).value,
-        "policy_snapshot": Jsonb(policy.snapshot()), "ttl_seconds": int(ttl.total_seconds()),
+        "policy_snapshot": driver.Jsonb(policy.snapshot()), "ttl_seconds": int(ttl.total_seconds()),
         "decided_by": "auto" if auto else None, "override_cooldown": override_cooldown,
         "override_anti_flip": override_anti_flip,
     })

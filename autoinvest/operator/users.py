@@ -6,8 +6,7 @@ import uuid
 from typing import LiteralString
 from uuid import UUID
 
-import psycopg
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import InputError
 from autoinvest.operator import audit
@@ -29,7 +28,7 @@ async def create_user(conn: AppConnection, user_id: UUID, email: str, *, actor: 
     try:
         async with conn.transaction():  # a savepoint: a duplicate leaves the caller's transaction usable
             await conn.execute(_INSERT, (user_id, address))
-    except psycopg.errors.UniqueViolation as exc:
+    except driver.UniqueViolation as exc:
         if exc.diag.constraint_name != "users_email_key":
             raise
         raise InputError(f"a user with email {address} already exists", reason="EMAIL_TAKEN") from None
