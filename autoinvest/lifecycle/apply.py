@@ -41,8 +41,15 @@ async def apply_order(conn: AppConnection, user_id: UUID, execution_id: UUID, re
         for fill in report.fills:
             if await _apply_fill(conn, execution, report, fill):
                 new_fills += 1
+        if report.is_open and execution.state is ExecutionState.SUBMITTING:
+            # The exchange has the order: an ack seen by the reconciler or a resolver is the same fact.
+            acked = await records.transition(conn, execution.id, ExecutionState.SUBMITTING,
+                                             ExecutionState.SUBMITTED, exchange_order_id=report.order_id,
+                                             response=report.raw)
+            assert acked is not None  # the row lock above: nobody moved it meanwhile
+            execution = acked
         if not report.is_open and execution.state in (ExecutionState.SUBMITTING, ExecutionState.SUBMITTED):
-            final = ExecutionState.FILLED if report.filled_amount > 0 else ExecutionState.CANCELED
+            final = closed_state(report)
             closed = await records.transition(conn, execution.id, execution.state, final,
                                               exchange_order_id=report.order_id)
             assert closed is not None
@@ -51,6 +58,13 @@ async def apply_order(conn: AppConnection, user_id: UUID, execution_id: UUID, re
             await _outbox(conn, execution, f"execution.{final.value.lower()}",
                           {"exchange_order_id": report.order_id, "filled_amount": str(report.filled_amount)})
         return Applied(execution, new_fills)
+
+
+def closed_state(report: OrderReport) -> ExecutionState:
+    """FILLED only when the exchange filled the whole order; a partly filled order that was then canceled
+    (or stopped by market protection, or expired) is CANCELED: its fills stand, the rest of its reservation
+    is released."""
+    return ExecutionState.FILLED if report.status == "filled" else ExecutionState.CANCELED
 
 
 async def _upsert_order(conn: AppConnection, execution: Execution, report: OrderReport) -> None:
