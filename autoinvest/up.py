@@ -61,7 +61,8 @@ async def run(settings: Settings, options: UpOptions, stop: asyncio.Event, conso
                              stale_after_s=max(30.0, 10 * options.poll_s))
             server = _Server(uvicorn.Config(app, host=settings.http_host, port=options.port, log_level="warning",
                                             lifespan="off"))
-            console.print(f"[bold]Auto Invest Oracle[/bold] — {'paper trading' if exchange else 'LIVE'}; "
+            venue = f"paper exchange at {exchange.url}" if exchange else f"LIVE at {settings.exchange_url}"
+            console.print(f"[bold]Auto Invest Oracle[/bold] — {venue}; "
                           f"roles {', '.join(roles)}; http://{settings.http_host}:{options.port}/internal/health "
                           "and /metrics; Ctrl-C stops")
             tasks = [asyncio.create_task(worker.run(settings, roles, stop, poll_s=options.poll_s)),
@@ -119,7 +120,7 @@ async def _snapshot(conn: AppConnection, demo: paper.Demo, exchange: paper.Paper
             "SELECT allocated, reserved_for_orders, reserved_for_positions, realized_pnl FROM capital_accounts"
             " WHERE profile_id = %s", (demo.profile_id,))).fetchone()
     return {"prices": prices, "proposals": proposals, "executions": executions, "positions": positions,
-            "capital": {k: str(v) for k, v in (capital or {}).items()}}
+            "capital": {k: _text(v) for k, v in (capital or {}).items()}}
 
 
 def _table(title: str, rows: list[dict[str, Any]]) -> Table:
