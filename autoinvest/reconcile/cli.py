@@ -13,6 +13,7 @@ from autoinvest.errors import InputError
 
 
 def reconcile(profile: str | None = typer.Option(None, "--profile", help="Reconcile only this profile."),
+              user: str | None = typer.Option(None, "--user", help="Reconcile only this user's exchange account."),
               summary: bool = typer.Option(False, "--summary", help="Print a table instead of JSON.")) -> None:
     """Compare the database with the exchange once (orders, fills, balances), repair through the lifecycle,
     record a reconciliation_runs row per profile and print the report."""
@@ -25,12 +26,15 @@ def reconcile(profile: str | None = typer.Option(None, "--profile", help="Reconc
         from autoinvest.db.tx import AppConnection
         from autoinvest.exchange.base import MarketData
         from autoinvest.operator._db import open_app_connection
-        from autoinvest.reconcile.service import reconcile_all
+        from autoinvest.reconcile.service import reconcile_all, reconcile_users
 
         try:
             profile_id = None if profile is None else UUID(profile)
+            user_id = None if user is None else UUID(user)
         except ValueError:
-            raise InputError(f"{profile!r} is not a profile id (a UUID)") from None
+            raise InputError("--profile and --user take ids (UUIDs)") from None
+        if profile_id is not None and user_id is not None:
+            raise InputError("give --profile or --user, not both")
         settings = root.settings()
 
         async def reader_for(conn: AppConnection, user_id: UUID) -> MarketData:
@@ -39,6 +43,8 @@ def reconcile(profile: str | None = typer.Option(None, "--profile", help="Reconc
         async def main() -> dict[str, object]:
             conn = await open_app_connection(urls.app_url(settings))
             try:
+                if user_id is not None:
+                    return (await reconcile_users(conn, reader_for, [user_id])).to_json()
                 return (await reconcile_all(conn, reader_for, profile_id=profile_id)).to_json()
             finally:
                 await conn.close()

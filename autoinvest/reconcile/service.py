@@ -34,8 +34,15 @@ class PassReport:
 
 async def reconcile_all(conn: AppConnection, reader_for: ReaderFor, *, profile_id: UUID | None = None) -> PassReport:
     """One run per exchange account (or for the account of ``profile_id`` only, restricted to that profile)."""
+    return await reconcile_users(conn, reader_for, sorted(await profiles.users(conn, profile_id)),
+                                 profile_id=profile_id)
+
+
+async def reconcile_users(conn: AppConnection, reader_for: ReaderFor, user_ids: list[UUID], *,
+                          profile_id: UUID | None = None) -> PassReport:
+    """One run per given user's account; the gauges then describe this pass."""
     report = PassReport()
-    for user_id in sorted(await profiles.users(conn, profile_id)):
+    for user_id in user_ids:
         try:
             reader = await reader_for(conn, user_id)
         except AutoInvestError as exc:  # e.g. no read-only key: nothing to compare with
