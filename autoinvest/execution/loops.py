@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
-from autoinvest.errors import AutoInvestError, ExchangeError
+from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
 from autoinvest.execution import records
 from autoinvest.execution.resolve import ResolveSettings
-from autoinvest.execution.service import ClientsFor, execute, resolve
-from autoinvest.execution.submit import SubmitSettings, submit
+from autoinvest.execution.service import ClientsFor, execute, resolve, submit_claimed
+from autoinvest.execution.submit import SubmitSettings
 from autoinvest.lifecycle.apply import apply_order
 
 log = logging.getLogger(__name__)
@@ -51,15 +51,11 @@ async def executor_pass(conn: AppConnection, *, clients_for: ClientsFor, setting
     stale = await _ids(conn, "SELECT * FROM execution_ids_in_state('CLAIMED', %s, %s)",
                        settings.claimed_grace_s, BATCH)
     for execution_id, user_id in stale:
-        clients = await clients_for(conn, user_id)
         try:
-            execution, report = await submit(conn, user_id, execution_id, reader=clients.reader,
-                                             trader=clients.trader, settings=settings.submit)
-        finally:
-            await clients.close()
-        if report is not None:
-            await apply_order(conn, user_id, execution.id, report)
-        done += 1
+            await submit_claimed(conn, user_id, execution_id, clients_for=clients_for, settings=settings.submit)
+            done += 1
+        except AutoInvestError as exc:  # one bad execution must not stall the others
+            log.warning("submit failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
     return done
 
 
@@ -68,11 +64,15 @@ async def resolver_pass(conn: AppConnection, *, reader_for: ReaderForFn, setting
     done = 0
     for execution_id, user_id in await _ids(conn, "SELECT * FROM execution_ids_in_state('SUBMITTING', %s, %s)",
                                             settings.resolver_grace_s, BATCH):
-        reader = await reader_for(conn, user_id)
+        try:
+            reader = await reader_for(conn, user_id)
+        except AutoInvestError as exc:
+            log.warning("resolve failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
+            continue
         try:
             await resolve(conn, execution_id, reader=reader, settings=settings.resolve)
             done += 1
-        except ExchangeError as exc:
+        except AutoInvestError as exc:
             log.warning("resolve failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
         finally:
             await reader.close()
@@ -88,13 +88,19 @@ async def monitor_pass(conn: AppConnection, *, reader_for: ReaderForFn, grace_s:
             execution = await records.get(conn, execution_id)
         if execution is None or execution.exchange_order_id is None:
             continue
-        reader = await reader_for(conn, user_id)
+        try:
+            reader = await reader_for(conn, user_id)
+        except AutoInvestError as exc:
+            log.warning("monitor failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
+            continue
         try:
             report = await reader.get_order(execution.market, order_id=execution.exchange_order_id)
             await apply_order(conn, user_id, execution_id, report)
             done += 1
-        except ExchangeError as exc:
+        except AutoInvestError as exc:
             log.warning("monitor failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
         finally:
             await reader.close()
+        async with user_tx(conn, user_id):  # to the back of the queue: every open order gets its turn
+            await records.touch(conn, execution_id)
     return done

@@ -56,6 +56,11 @@ async def for_proposal(conn: AppConnection, user_id: UUID, proposal_id: UUID) ->
     return Execution.from_row(row) if row else None
 
 
+async def touch(conn: AppConnection, execution_id: UUID) -> None:
+    """Mark an execution as looked at now (the monitor's round robin orders by updated_at)."""
+    await conn.execute("UPDATE executions SET updated_at = now() WHERE id = %s", (execution_id,))
+
+
 async def transition(conn: AppConnection, execution_id: UUID, from_state: ExecutionState, to_state: ExecutionState,
                      *, reasons: list[str] | None = None, response: object = None, exchange_order_id: str | None = None,
                      set_submit_ts: bool = False, request: object = None, lease_token: int | None = None,

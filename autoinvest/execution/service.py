@@ -10,14 +10,14 @@ from uuid import UUID
 
 from autoinvest.db.tx import AppConnection, system_tx
 from autoinvest.domain.states import ExecutionState
-from autoinvest.errors import NotFound
+from autoinvest.errors import AutoInvestError, NotFound
 from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.execution import claim as claiming
 from autoinvest.execution.failpoints import failpoint
 from autoinvest.execution.records import Execution
 from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.resolve import resolve as resolve_lookup
-from autoinvest.execution.submit import SubmitSettings, submit
+from autoinvest.execution.submit import SubmitSettings, refuse, submit
 from autoinvest.lifecycle.apply import apply_order
 from autoinvest.observability import metrics
 
@@ -64,6 +64,23 @@ class ExecutionResult:
                 "reasons": list(self.reasons)}
 
 
+async def submit_claimed(conn: AppConnection, user_id: UUID, execution_id: UUID, *, clients_for: ClientsFor,
+                         settings: SubmitSettings) -> Execution:
+    """Submit a CLAIMED execution and apply the exchange's answer; no usable keys → REJECTED, never sent."""
+    try:
+        clients = await clients_for(conn, user_id)
+    except AutoInvestError as exc:
+        return await refuse(conn, user_id, execution_id, [exc.reason])
+    try:
+        execution, report = await submit(conn, user_id, execution_id, reader=clients.reader, trader=clients.trader,
+                                         settings=settings)
+    finally:
+        await clients.close()
+    if report is not None:  # the exchange acknowledged: record what it says (fills, closed) in one transaction
+        execution = (await apply_order(conn, user_id, execution.id, report)).execution
+    return execution
+
+
 async def resolve(conn: AppConnection, execution_id: UUID, *, reader: MarketData,
                   settings: ResolveSettings) -> Execution:
     """Resolve one SUBMITTING execution by lookup, and apply what the exchange reports."""
@@ -100,14 +117,7 @@ async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: Client
         code = ExitCode.REJECTED if claimed.outcome is claiming.Outcome.REJECTED else ExitCode.ALREADY_CLAIMED
         return _result(execution, code)
     failpoint("after-claim-commit")
-    clients = await clients_for(conn, user_id)
-    try:
-        execution, report = await submit(conn, user_id, execution.id, reader=clients.reader,
-                                         trader=clients.trader, settings=settings)
-    finally:
-        await clients.close()
-    if report is not None:  # the exchange acknowledged: record what it says (fills, closed) in one transaction
-        execution = (await apply_order(conn, user_id, execution.id, report)).execution
+    execution = await submit_claimed(conn, user_id, execution.id, clients_for=clients_for, settings=settings)
     return _result(execution)
 
 

@@ -88,6 +88,16 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
     return acked, report
 
 
+async def refuse(conn: AppConnection, user_id: UUID, execution_id: UUID, reasons: list[str]) -> Execution:
+    """End a CLAIMED execution that can never be sent (e.g. the user has no usable keys); voids its reservation."""
+    async with user_tx(conn, user_id):
+        execution = await records.get(conn, execution_id, lock=True)
+        assert execution is not None, execution_id
+        if execution.state is not ExecutionState.CLAIMED:
+            return execution
+        return await _end(conn, execution, ExecutionState.CLAIMED, ExecutionState.REJECTED, reasons)
+
+
 async def _balance_shortfall(reader: MarketData, execution: Execution) -> str | None:
     """Re-check the balance on the exchange just before sending; a reason when it cannot cover the order."""
     try:

@@ -43,16 +43,20 @@ def test_import_contracts_are_kept() -> None:
 # (contract name, files to plant relative to the copied tree: path -> source)
 VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "scanner imports trade": (
-        "Scanner and proposers never import the trade client",
+        "Scheduler, scanner and proposers never import the trade client",
         {"autoinvest/scanner/__init__.py": "from autoinvest.exchange import trade\n"},
     ),
     "proposers import trade indirectly": (
-        "Scanner and proposers never import the trade client",
+        "Scheduler, scanner and proposers never import the trade client",
         {
             "autoinvest/proposers/__init__.py": "",
             "autoinvest/proposers/llm.py": "import autoinvest.execution.planted_helper\n",
             "autoinvest/execution/planted_helper.py": "from autoinvest.exchange.trade import trading\n",
         },
+    ),
+    "scheduler imports trade": (
+        "Scheduler, scanner and proposers never import the trade client",
+        {"autoinvest/scheduler/planted.py": "from autoinvest.exchange.trade import trading\n"},
     ),
     "production imports simulator": (
         "Production code never imports the simulator",

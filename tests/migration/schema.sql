@@ -87,6 +87,13 @@ CREATE FUNCTION public.owner_of(p_kind text, p_id uuid) RETURNS uuid
     END
 $$;
 ALTER FUNCTION public.owner_of(p_kind text, p_id uuid) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.profile_ids() RETURNS TABLE(profile_id uuid, user_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT id, user_id FROM profiles ORDER BY id
+$$;
+ALTER FUNCTION public.profile_ids() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public'
@@ -561,6 +568,7 @@ CREATE INDEX ledger_entries_profile ON public.ledger_entries USING btree (profil
 CREATE INDEX llm_usage_window ON public.llm_usage USING btree (profile_id, reserved_at);
 CREATE INDEX scan_jobs_due ON public.scan_jobs USING btree (next_run_at);
 CREATE INDEX trade_proposals_status ON public.trade_proposals USING btree (status, created_at);
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON public.ledger_entries FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_entries_append_only();
 CREATE TRIGGER ledger_entries_no_update BEFORE DELETE OR UPDATE ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION public.ledger_entries_append_only();
 CREATE TRIGGER trade_proposals_approved AFTER INSERT OR UPDATE OF status ON public.trade_proposals FOR EACH ROW WHEN ((new.status = 'APPROVED'::text)) EXECUTE FUNCTION public.notify_proposal_approved();
 ALTER TABLE ONLY public.capital_accounts
@@ -666,6 +674,8 @@ REVOKE ALL ON FUNCTION public.execution_state_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.profile_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.profile_ids() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_app;
 GRANT SELECT,INSERT ON TABLE public.audit_log TO autoinvest_app;

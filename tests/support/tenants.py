@@ -6,6 +6,8 @@ import uuid
 from decimal import Decimal
 
 from autoinvest.db.tx import AppConnection, user_tx
+from autoinvest.ledger import entries as ledger
+from autoinvest.ledger import repo as ledger_repo
 
 
 async def make_user(conn: AppConnection) -> uuid.UUID:
@@ -24,6 +26,7 @@ async def make_profile(conn: AppConnection, user_id: uuid.UUID, *, allocated: De
                            (profile_id, user_id, f"p-{profile_id.hex[:8]}"))
         await conn.execute("INSERT INTO profile_policies (profile_id, user_id, allowlist) VALUES (%s, %s, %s)",
                            (profile_id, user_id, list(allowlist)))
-        await conn.execute("INSERT INTO capital_accounts (profile_id, user_id, allocated) VALUES (%s, %s, %s)",
-                           (profile_id, user_id, allocated))
+        await ledger_repo.open_account(conn, profile_id, user_id)
+        if allocated:
+            await ledger_repo.post(conn, profile_id, user_id, ledger.allocate(profile_id, "initial", allocated))
     return profile_id

@@ -285,6 +285,8 @@ BEGIN
 END $$;
 CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE OR DELETE ON ledger_entries
     FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only();
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
 
 CREATE TABLE llm_usage (
     id                uuid PRIMARY KEY,
@@ -403,6 +405,12 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
     SELECT id, user_id FROM profiles WHERE status = 'active' ORDER BY id
 $$;
 
+CREATE FUNCTION profile_ids()
+RETURNS TABLE (profile_id uuid, user_id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT id, user_id FROM profiles ORDER BY id
+$$;
+
 CREATE FUNCTION approved_proposal_ids(p_limit integer)
 RETURNS TABLE (proposal_id uuid, user_id uuid)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
@@ -450,11 +458,11 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
             jsonb_build_object('reason', p_reason));
 $$;
 
-REVOKE ALL ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid),
+REVOKE ALL ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid), profile_ids(),
     execution_state_counts(),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid),
+GRANT EXECUTE ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid), profile_ids(),
     execution_state_counts(),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text), app_user_id() TO autoinvest_app;
