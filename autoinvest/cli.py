@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.console import Console
 
 from autoinvest import config
 from autoinvest.errors import AutoInvestError
+from autoinvest.observability import logging as logs
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Auto Invest Oracle: safe automated investing.")
 db_app = typer.Typer(no_args_is_help=True, help="The database: embedded PostgreSQL or DATABASE_URL.")
@@ -39,10 +41,12 @@ def fails_cleanly(fn: Callable[P, R]) -> Callable[P, R]:
 
 def settings() -> config.Settings:
     try:
-        return config.load_settings()
+        loaded = config.load_settings()
     except AutoInvestError as exc:
         err.print(f"[red]error[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from None
+    logs.configure(loaded.log_level, sys.stderr)
+    return loaded
 
 
 @db_app.command("start")
@@ -121,6 +125,8 @@ def up(port: int = typer.Option(8000, help="Port of /metrics and /internal/healt
     from autoinvest import up as up_module
 
     s = settings()
+    log_path = s.home / "autoinvest.log"
+    out.print(f"logs (JSON lines): {log_path}")
 
     async def go() -> None:
         stop = asyncio.Event()
@@ -129,7 +135,9 @@ def up(port: int = typer.Option(8000, help="Port of /metrics and /internal/healt
             loop.add_signal_handler(sig, stop.set)
         await up_module.run(s, up_module.UpOptions(port=port, fast=fast), stop, out)
 
-    asyncio.run(go())
+    with log_path.open("a") as log_file:  # the terminal belongs to the live view
+        logs.configure(s.log_level, log_file)
+        asyncio.run(go())
 
 
 @app.command("execute")
