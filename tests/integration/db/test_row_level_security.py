@@ -40,11 +40,12 @@ async def test_user_a_cannot_read_change_or_create_rows_of_user_b(app_conn: AppC
     col = sql.Identifier(owner_col)
 
     async with user_tx(app_conn, user_b):
-        assert await _count(app_conn, table, owner_col, user_b) == 1  # B's row exists
+        rows_of_b = await _count(app_conn, table, owner_col, user_b)
+    assert rows_of_b >= 1  # B has rows here
 
     async with user_tx(app_conn, user_a):
         assert await _count(app_conn, table, owner_col, user_b) == 0
-        assert await _count(app_conn, table, owner_col, user_a) == 1
+        assert await _count(app_conn, table, owner_col, user_a) >= 1
 
     for statement in (sql.SQL("UPDATE {} SET {} = {} WHERE {} = %s").format(ident, col, col, col),
                       sql.SQL("DELETE FROM {} WHERE {} = %s").format(ident, col)):
@@ -72,7 +73,7 @@ async def test_user_a_cannot_read_change_or_create_rows_of_user_b(app_conn: AppC
                 [psycopg.types.json.Jsonb(v) if isinstance(v, dict) else v for v in copy.values()])
 
     async with user_tx(app_conn, user_b):  # B's rows are untouched
-        assert await _count(app_conn, table, owner_col, user_b) == 1
+        assert await _count(app_conn, table, owner_col, user_b) == rows_of_b
 
     async with system_tx(app_conn):  # with no user set, nothing is visible
         cur = await app_conn.execute(sql.SQL("SELECT count(*) AS n FROM {}").format(ident))
