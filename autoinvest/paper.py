@@ -23,7 +23,8 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from autoinvest.config import Settings
-from autoinvest.db.tx import AppConnection, system_tx, user_tx
+from autoinvest.db.ids import find_owner
+from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.errors import ExchangeUnavailable
 from autoinvest.operator import profiles, users, vault
 
@@ -100,10 +101,7 @@ async def ensure_demo(conn: AppConnection, home: Path, exchange: PaperExchange, 
     if path.exists():
         saved = json.loads(path.read_text())
         demo = Demo(UUID(saved["user_id"]), UUID(saved["profile_id"]))
-        async with system_tx(conn):
-            cur = await conn.execute("SELECT owner_of('profile', %s) AS owner", (demo.profile_id,))
-            row = await cur.fetchone()
-        if row is not None and row["owner"] == demo.user_id:
+        if await find_owner(conn, "profile", demo.profile_id) == demo.user_id:
             return demo
     balance = str(settings.demo_balance_eur)
     async with httpx.AsyncClient(base_url=exchange.admin, timeout=10) as admin:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from autoinvest.errors import UnsafeDatabaseRole
+from autoinvest.errors import DatabaseError, UnsafeDatabaseRole
 
 AppConnection = psycopg.AsyncConnection[dict[str, Any]]
+T = TypeVar("T")
 
 
 def make_pool(app_url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool[AppConnection]:
@@ -23,7 +25,27 @@ def make_pool(app_url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncCo
 
 
 async def connect(app_url: str) -> AppConnection:
-    return await psycopg.AsyncConnection.connect(app_url, row_factory=dict_row)
+    """Connect as the application role; a refused connection becomes a DatabaseError with a hint."""
+    try:
+        return await psycopg.AsyncConnection.connect(app_url, row_factory=dict_row)
+    except psycopg.OperationalError as exc:
+        # libpq's message names host and user, never the password.
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseError(f"cannot connect to the database: {first_line} (is it running? `autoinvest db start`)",
+                            reason="DB_UNAVAILABLE") from None
+
+
+def run_with_connection(app_url: str, work: Callable[[AppConnection], Awaitable[T]]) -> T:
+    """For the CLI: open one application-role connection, run ``work`` on it, close it."""
+
+    async def main() -> T:
+        conn = await connect(app_url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(main())
 
 
 @asynccontextmanager

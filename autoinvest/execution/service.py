@@ -8,9 +8,10 @@ from enum import IntEnum
 from typing import Any
 from uuid import UUID
 
-from autoinvest.db.tx import AppConnection, system_tx
+from autoinvest.db.ids import owner_of
+from autoinvest.db.tx import AppConnection
 from autoinvest.domain.states import ExecutionState
-from autoinvest.errors import AutoInvestError, NotFound
+from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.execution import claim as claiming
 from autoinvest.execution.failpoints import failpoint
@@ -90,17 +91,6 @@ async def resolve(conn: AppConnection, execution_id: UUID, *, reader: MarketData
         execution = (await apply_order(conn, user_id, execution.id, report)).execution
     metrics.RESOLVED.labels(execution.state.value.lower()).inc()
     return execution
-
-
-async def owner_of(conn: AppConnection, kind: str, object_id: UUID) -> UUID:
-    """The user who owns an object (through the narrow SECURITY DEFINER lookup)."""
-    async with system_tx(conn):
-        cur = await conn.execute("SELECT owner_of(%s, %s) AS user_id", (kind, object_id))
-        row = await cur.fetchone()
-    if row is None or row["user_id"] is None:
-        raise NotFound(f"{kind} {object_id} not found", reason=f"{kind.upper()}_NOT_FOUND")
-    user_id: UUID = row["user_id"]
-    return user_id
 
 
 async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: ClientsFor,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -24,16 +23,9 @@ ledger_app = typer.Typer(no_args_is_help=True, help="The capital ledger: check a
 
 def _run(settings: Settings, work: Callable[[AppConnection], Awaitable[T]]) -> T:
     from autoinvest.db import urls
-    from autoinvest.operator._db import open_app_connection
+    from autoinvest.db.tx import run_with_connection
 
-    async def main() -> T:
-        conn = await open_app_connection(urls.app_url(settings))
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(main())
+    return run_with_connection(urls.app_url(settings), work)
 
 
 def _profile_id(text: str | None) -> UUID | None:

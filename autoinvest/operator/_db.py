@@ -1,20 +1,16 @@
-"""Small helpers shared by the operator repositories: transaction guard, row fetches, owner lookup."""
+"""Small helpers shared by the operator repositories: transaction guard, row fetches."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, LiteralString, cast
-from uuid import UUID
+from typing import Any, LiteralString
 
 from autoinvest.db import driver
-from autoinvest.db.tx import AppConnection, connect
-from autoinvest.errors import DatabaseError, NotFound
+from autoinvest.db.tx import AppConnection
+from autoinvest.errors import DatabaseError
 
-OwnedKind = Literal["user", "profile", "proposal", "execution"]
 Params = Mapping[str, object] | Sequence[object]
 Row = dict[str, Any]
-
-_OWNER_OF: LiteralString = "SELECT owner_of(%s, %s) AS owner"
 
 
 def require_transaction(conn: AppConnection) -> None:
@@ -42,22 +38,3 @@ async def fetch_all(conn: AppConnection, query: LiteralString, params: Params) -
     cur = await conn.execute(query, params)
     rows: list[Row] = await cur.fetchall()
     return rows
-
-
-async def owner_of(conn: AppConnection, kind: OwnedKind, object_id: UUID) -> UUID:
-    """The user owning a user/profile/proposal/execution id (SECURITY DEFINER lookup); NotFound if unknown."""
-    row = await fetch_one(conn, _OWNER_OF, (kind, object_id))
-    if row["owner"] is None:
-        raise NotFound(f"no {kind} with id {object_id}")
-    return cast(UUID, row["owner"])
-
-
-async def open_app_connection(app_url: str) -> AppConnection:
-    """Connect as the application role; a refused connection becomes a DatabaseError with a hint."""
-    try:
-        return await connect(app_url)
-    except driver.OperationalError as exc:
-        # The message of libpq names host and user, never the password.
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(f"cannot connect to the database: {first_line} (is it running? `autoinvest db start`)",
-                            reason="DB_UNAVAILABLE") from None

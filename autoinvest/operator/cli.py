@@ -6,7 +6,6 @@ with ``owner_of`` and every change runs inside that user's ``user_tx``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -64,26 +63,16 @@ def _actor() -> str:
 
 
 def _run(settings: Settings, work: Callable[[AppConnection], Awaitable[T]]) -> T:
-    """Open an application-role connection, run ``work`` on it, close it."""
     from autoinvest.db import urls
-    from autoinvest.operator._db import open_app_connection
+    from autoinvest.db.tx import run_with_connection
 
-    async def main() -> T:
-        conn = await open_app_connection(urls.app_url(settings))
-        try:
-            return await work(conn)
-        finally:
-            await conn.close()
-
-    return asyncio.run(main())
+    return run_with_connection(urls.app_url(settings), work)
 
 
 async def _owner(conn: AppConnection, kind: str, object_id: UUID) -> UUID:
-    from autoinvest.db.tx import system_tx
-    from autoinvest.operator._db import owner_of
+    from autoinvest.db.ids import owner_of
 
-    async with system_tx(conn):
-        return await owner_of(conn, kind, object_id)  # type: ignore[arg-type]
+    return await owner_of(conn, kind, object_id)  # type: ignore[arg-type]
 
 
 def _print_json(value: object) -> None:

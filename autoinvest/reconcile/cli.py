@@ -23,9 +23,8 @@ def reconcile(profile: str | None = typer.Option(None, "--profile", help="Reconc
     def go() -> dict[str, object]:
         from autoinvest import runtime
         from autoinvest.db import urls
-        from autoinvest.db.tx import AppConnection
+        from autoinvest.db.tx import AppConnection, connect
         from autoinvest.exchange.base import MarketData
-        from autoinvest.operator._db import open_app_connection
         from autoinvest.reconcile.service import reconcile_all, reconcile_users
 
         try:
@@ -41,7 +40,7 @@ def reconcile(profile: str | None = typer.Option(None, "--profile", help="Reconc
             return await runtime.reader_for(conn, user_id, settings)
 
         async def main() -> dict[str, object]:
-            conn = await open_app_connection(urls.app_url(settings))
+            conn = await connect(urls.app_url(settings))
             try:
                 if user_id is not None:
                     return (await reconcile_users(conn, reader_for, [user_id])).to_json()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import LiteralString
 from uuid import UUID
 
+from autoinvest.db.ids import find_owner
 from autoinvest.db.tx import AppConnection, system_tx
 
 _PROFILE_IDS: LiteralString = "SELECT profile_id, user_id FROM profile_ids()"
-_OWNER: LiteralString = "SELECT owner_of('profile', %(id)s) AS user_id"
 
 
 async def all_profiles(conn: AppConnection) -> list[tuple[UUID, UUID]]:
@@ -20,10 +20,7 @@ async def all_profiles(conn: AppConnection) -> list[tuple[UUID, UUID]]:
 
 async def owner(conn: AppConnection, profile_id: UUID) -> UUID | None:
     """The user owning a profile, or None when there is no such profile."""
-    async with system_tx(conn):
-        cur = await conn.execute(_OWNER, {"id": profile_id})
-        row = await cur.fetchone()
-    return None if row is None else row["user_id"]
+    return await find_owner(conn, "profile", profile_id)
 
 
 async def users(conn: AppConnection, profile_id: UUID | None = None) -> dict[UUID, list[UUID]]:

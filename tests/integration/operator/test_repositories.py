@@ -10,12 +10,12 @@ from typing import Any
 import psycopg
 import pytest
 
+from autoinvest.db.ids import owner_of
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.domain.states import CredentialPurpose, ProposalStatus, Side
 from autoinvest.errors import ConfigError, InputError, NotFound
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.operator import kill_switch, presets, profiles, proposals, users, vault
-from autoinvest.operator._db import owner_of
 from tests.integration.operator.conftest import VaultKeys, row_counts
 
 Admin = psycopg.Connection[dict[str, Any]]
