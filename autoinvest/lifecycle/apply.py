@@ -12,8 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg.types.json import Jsonb
-
+from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.exchange.base import FillReport, OrderReport
@@ -86,7 +85,7 @@ async def _upsert_order(conn: AppConnection, execution: Execution, report: Order
          "side": report.side.value, "type": report.order_type, "status": report.status, "amount": report.amount,
          "amount_quote": report.amount_quote, "filled": report.filled_amount,
          "filled_quote": report.filled_amount_quote, "fee": report.fee_paid, "fee_currency": report.fee_currency,
-         "raw": Jsonb(_plain(report.raw))})
+         "raw": driver.Jsonb(_plain(report.raw))})
 
 
 async def _apply_fill(conn: AppConnection, execution: Execution, report: OrderReport, fill: FillReport) -> bool:
@@ -167,7 +166,7 @@ async def _post(conn: AppConnection, execution: Execution, entry: ledger.Entry) 
 
 async def _outbox(conn: AppConnection, execution: Execution, kind: str, payload: dict[str, Any]) -> None:
     await conn.execute("INSERT INTO outbox_events (user_id, kind, payload) VALUES (%s, %s, %s)",
-                       (execution.user_id, kind, Jsonb({"execution_id": str(execution.id),
+                       (execution.user_id, kind, driver.Jsonb({"execution_id": str(execution.id),
                                                         "proposal_id": str(execution.proposal_id), **payload})))
 
 
