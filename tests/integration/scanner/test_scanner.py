@@ -62,11 +62,13 @@ async def test_overdue_proposals_are_expired_unless_executed(
     t = await make_trading_tenant(scan_conn, simulator, settings_for(simulator, tmp_path), strategy="dca",
                                   scan_interval_seconds=60)
     scanner = scanner_for(simulator, tmp_path)
+    due = (await job(scan_conn, t.user_id))["next_run_at"]
     await run_pass(scan_conn, scan_db, scanner)
     btc, eth = await proposals(scan_conn, t.user_id)
     admin_execute(scan_db, "UPDATE trade_proposals SET created_at = now() - interval '2 hours',"
                   " expires_at = now() - interval '1 hour' WHERE id = %s", (btc["id"],))
-    admin_execute(scan_db, "UPDATE scan_jobs SET next_run_at = now() WHERE profile_id = %s", (t.profile_id,))
+    # due again at the same time: the same scan window, so no fresh proposals
+    admin_execute(scan_db, "UPDATE scan_jobs SET next_run_at = %s WHERE profile_id = %s", (due, t.profile_id))
 
     await run_pass(scan_conn, scan_db, scanner)
 
