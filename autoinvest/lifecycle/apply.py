@@ -113,14 +113,16 @@ async def _apply_fill(conn: AppConnection, execution: Execution, report: OrderRe
         if fee_eur:
             await _post(conn, execution, ledger.fee(fill.fill_id, fee_eur, execution_id=execution.id,
                                                     from_reservation=min(fee_eur, remaining - covered)))
-        await _move_position(conn, execution, report.market, fill.amount, quote, Decimal(0))
+        await move_position(conn, user_id=execution.user_id, profile_id=execution.profile_id, market=report.market,
+                            d_quantity=fill.amount, d_cost=quote, d_realized=Decimal(0))
     else:
         basis = await _basis_of(conn, execution, report.market, fill.amount)
         await _post(conn, execution, ledger.exit(fill.fill_id, basis, quote))
         if fee_eur:
             await _post(conn, execution, ledger.fee(fill.fill_id, fee_eur))
         realized = quote - basis - fee_eur
-        await _move_position(conn, execution, report.market, -fill.amount, -basis, realized)
+        await move_position(conn, user_id=execution.user_id, profile_id=execution.profile_id, market=report.market,
+                            d_quantity=-fill.amount, d_cost=-basis, d_realized=realized)
     await conn.execute(
         """
         INSERT INTO trade_history (id, user_id, profile_id, fill_id, market, side, amount_base, price, amount_eur,
@@ -145,8 +147,9 @@ async def _basis_of(conn: AppConnection, execution: Execution, market: str, amou
     return basis
 
 
-async def _move_position(conn: AppConnection, execution: Execution, market: str, d_quantity: Decimal,
-                         d_cost: Decimal, d_realized: Decimal) -> None:
+async def move_position(conn: AppConnection, *, user_id: UUID, profile_id: UUID, market: str, d_quantity: Decimal,
+                        d_cost: Decimal, d_realized: Decimal) -> None:
+    """Move a profile's position in one market by these deltas (never below zero)."""
     await conn.execute(
         """
         INSERT INTO positions (id, user_id, profile_id, market, quantity, cost_basis_eur, realized_pnl_eur)
@@ -156,7 +159,7 @@ async def _move_position(conn: AppConnection, execution: Execution, market: str,
                cost_basis_eur = greatest(positions.cost_basis_eur + %(dc)s, 0),
                realized_pnl_eur = positions.realized_pnl_eur + %(dr)s, updated_at = now()
         """,
-        {"id": uuid.uuid4(), "user": execution.user_id, "profile": execution.profile_id, "market": market,
+        {"id": uuid.uuid4(), "user": user_id, "profile": profile_id, "market": market,
          "dq": d_quantity, "dc": d_cost, "dr": d_realized})
 
 

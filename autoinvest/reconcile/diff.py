@@ -129,7 +129,8 @@ class Lookup:
     order_id: str
 
 
-def _uuid_text(value: str | None) -> str | None:
+def canonical_uuid(value: str | None) -> str | None:
+    """A clientOrderId in canonical UUID form, or None when it is not a UUID (not one of ours)."""
     # Our clientOrderIds are UUIDs; compare them in canonical form (the exchange echoes what we sent).
     if value is None:
         return None
@@ -152,7 +153,7 @@ def lookups_needed(db: DbView, open_orders: Iterable[OrderReport], trades: Itera
     for trade in trades:
         if trade.order_id is None or trade.order_id in open_ids or trade.fill_id in db.known_fill_ids:
             continue
-        coid = _uuid_text(trade.client_order_id)
+        coid = canonical_uuid(trade.client_order_id)
         if trade.order_id in by_order_id or (coid is not None and (coid in by_coid or coid in db.proposals)):
             needed[trade.order_id] = Lookup(trade.market, trade.order_id)
     return list(needed.values())
@@ -170,7 +171,7 @@ def plan_orders(db: DbView, ex: ExchangeView) -> Plan:
     matched: set[str] = set()
 
     for report in sorted(reports.values(), key=lambda r: (r.created, r.order_id)):
-        coid = _uuid_text(report.client_order_id)
+        coid = canonical_uuid(report.client_order_id)
         known = by_order_id.get(report.order_id) or (by_coid.get(coid) if coid else None)
         if known is not None:
             matched.add(str(known.execution_id))

@@ -20,7 +20,7 @@ from autoinvest.execution import reservations
 from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.ledger.entries import InvariantViolation
-from autoinvest.lifecycle.apply import apply_order
+from autoinvest.lifecycle.apply import apply_order, move_position
 from autoinvest.operator import audit
 from autoinvest.reconcile.diff import AdoptOrder
 
@@ -40,14 +40,6 @@ _UNRESERVE: LiteralString = "UPDATE executions SET reserved_eur = 0 WHERE id = %
 
 _POSITION_FOR_UPDATE: LiteralString = """
 SELECT quantity, cost_basis_eur FROM positions WHERE profile_id = %(profile)s AND market = %(market)s FOR UPDATE
-"""
-_MOVE_POSITION: LiteralString = """
-INSERT INTO positions (id, user_id, profile_id, market, quantity, cost_basis_eur, realized_pnl_eur)
-VALUES (%(id)s, %(user)s, %(profile)s, %(market)s, greatest(%(dq)s, 0), greatest(%(dc)s, 0), %(dc)s)
-ON CONFLICT (profile_id, market) DO UPDATE
-   SET quantity = greatest(positions.quantity + %(dq)s, 0),
-       cost_basis_eur = greatest(positions.cost_basis_eur + %(dc)s, 0),
-       realized_pnl_eur = positions.realized_pnl_eur + %(dc)s, updated_at = now()
 """
 
 
@@ -138,8 +130,9 @@ async def book_drift(conn: AppConnection, user_id: UUID, profile_id: UUID, marke
             await ledger_repo.post(conn, profile_id, user_id, ledger.adjust(
                 profile_id, request_id, reason="balance_drift", d_reserved_for_positions=d_cost,
                 d_realized_pnl=d_cost, memo={"market": market, "d_quantity": str(d_quantity)}))
-        await conn.execute(_MOVE_POSITION, {"id": uuid.uuid4(), "user": user_id, "profile": profile_id,
-                                            "market": market, "dq": d_quantity, "dc": d_cost})
+        # valued at cost: what leaves or joins the position is booked as realized P&L (see the ADJUST entry)
+        await move_position(conn, user_id=user_id, profile_id=profile_id, market=market, d_quantity=d_quantity,
+                            d_cost=d_cost, d_realized=d_cost)
         await audit.record(conn, user_id, ACTOR, "reconcile.balance_drift", "profile", profile_id, {
             "market": market, "d_quantity": str(d_quantity), "d_cost_basis_eur": str(d_cost),
             "price": None if price is None else str(price), "request_id": request_id})

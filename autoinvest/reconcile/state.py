@@ -12,7 +12,7 @@ from uuid import UUID
 
 from autoinvest.db.tx import AppConnection
 from autoinvest.execution.client_order_id import client_order_id
-from autoinvest.reconcile.diff import DbOrder, DbView, Holding
+from autoinvest.reconcile.diff import DbOrder, DbView, Holding, canonical_uuid
 
 # Orphans are matched only against recent proposals: an order is placed within minutes of its proposal.
 PROPOSAL_LOOKBACK_DAYS = 7
@@ -65,7 +65,7 @@ async def db_view(conn: AppConnection, user_id: UUID, profile_ids: Iterable[UUID
                   fill_ids: Iterable[str] = ()) -> DbView:
     """The executions that are live or that the exchange mentioned, orphan candidates and known fills."""
     profile_list = list(profile_ids)
-    coids = [c for c in (_canonical(c) for c in client_order_ids) if c is not None]
+    coids = [c for c in (canonical_uuid(c) for c in client_order_ids) if c is not None]
     cur = await conn.execute(_ORDERS, {"profiles": profile_list, "order_ids": list(order_ids), "coids": coids})
     orders = tuple(DbOrder(r["id"], r["profile_id"], str(r["client_order_id"]), r["exchange_order_id"], r["market"],
                            r["state"], frozenset(r["fill_ids"])) for r in await cur.fetchall())
@@ -80,12 +80,3 @@ async def holdings(conn: AppConnection) -> list[Holding]:
     """Every position of the user, per profile and market."""
     cur = await conn.execute(_HOLDINGS)
     return [Holding(r["profile_id"], r["market"], r["quantity"]) for r in await cur.fetchall()]
-
-
-def _canonical(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(UUID(value))
-    except ValueError:
-        return None
