@@ -22,6 +22,10 @@ openai) are translated into this tree at exactly one place each.
     │   └── OutcomeUnknown              a state-changing call whose result is unknown:
     │                                   never resend, ask the exchange by clientOrderId
     ├── KeySeparationError              a trade key used for reading, or the reverse
+    ├── LedgerError
+    │   ├── InvariantViolation          a capital move would break free >= 0 (the CHECK refuses it too)
+    │   ├── InvalidEntry                a ledger entry built with a bad amount or reference
+    │   └── LedgerConflict              an entry's (kind, reference) is taken by another profile
     └── LLMError                        proposers/llm translation point
 """
 
@@ -112,6 +116,28 @@ class OutcomeUnknown(ExchangeError):
 
 class KeySeparationError(AutoInvestError):
     reason = "KEY_SEPARATION_VIOLATION"
+
+
+class LedgerError(AutoInvestError):
+    reason = "LEDGER_ERROR"
+
+
+class InvariantViolation(LedgerError):
+    """An account would break ``free >= 0`` or a column that must not be negative."""
+
+    reason = "CAPITAL_INVARIANT_VIOLATED"
+
+
+class InvalidEntry(LedgerError):
+    """An entry constructor got a bad amount or reference (a programming error)."""
+
+    reason = "LEDGER_ENTRY_INVALID"
+
+
+class LedgerConflict(LedgerError):
+    """An entry's (kind, reference) is already taken by another profile or tenant."""
+
+    reason = "LEDGER_REFERENCE_CONFLICT"
 
 
 class LLMError(AutoInvestError):

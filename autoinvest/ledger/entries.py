@@ -32,25 +32,13 @@ from enum import StrEnum
 from typing import TypeAlias
 from uuid import UUID
 
-from autoinvest.errors import AutoInvestError
+from autoinvest.errors import InvalidEntry, InvariantViolation
 
 JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue] | None"
 Memo: TypeAlias = Mapping[str, JsonValue]
 
 ZERO = Decimal(0)
 COLUMNS = ("allocated", "reserved_for_orders", "reserved_for_positions", "realized_pnl")
-
-
-class InvariantViolation(AutoInvestError):
-    """An account would break ``free >= 0`` or a column that must not be negative."""
-
-    reason = "CAPITAL_INVARIANT_VIOLATED"
-
-
-class InvalidEntry(AutoInvestError):
-    """An entry constructor got a bad amount or reference (a programming error)."""
-
-    reason = "LEDGER_ENTRY_INVALID"
 
 
 class Kind(StrEnum):

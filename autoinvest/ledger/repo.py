@@ -18,7 +18,7 @@ from uuid import UUID
 
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
-from autoinvest.errors import AutoInvestError, DatabaseError, NotFound
+from autoinvest.errors import DatabaseError, LedgerConflict, NotFound
 from autoinvest.ledger.entries import (
     COLUMNS,
     Account,
@@ -30,12 +30,6 @@ from autoinvest.ledger.entries import (
     difference,
 )
 from autoinvest.ledger.entries import rebuild as rebuild_from
-
-
-class LedgerConflict(AutoInvestError):
-    """An entry's (kind, reference) is already taken by another profile or tenant."""
-
-    reason = "LEDGER_REFERENCE_CONFLICT"
 
 
 def _load_queries() -> dict[str, LiteralString]:

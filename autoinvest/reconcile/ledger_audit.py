@@ -7,9 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from autoinvest.db.tx import AppConnection, user_tx
-from autoinvest.errors import NotFound
+from autoinvest.errors import InvariantViolation, NotFound
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.ledger.entries import Account, InvariantViolation
+from autoinvest.ledger.entries import Account
 from autoinvest.observability import metrics
 from autoinvest.reconcile import profiles
 

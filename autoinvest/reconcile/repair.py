@@ -15,11 +15,11 @@ from uuid import UUID
 
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import Side
+from autoinvest.errors import InvariantViolation
 from autoinvest.exchange.base import OrderReport
 from autoinvest.execution import reservations
 from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.ledger.entries import InvariantViolation
 from autoinvest.lifecycle.apply import apply_order, move_position
 from autoinvest.operator import audit
 from autoinvest.reconcile.diff import AdoptOrder

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from autoinvest.db.tx import AppConnection, user_tx
-from autoinvest.errors import NotFound
+from autoinvest.errors import InvariantViolation, NotFound
 from autoinvest.ledger import entries as L
 from autoinvest.ledger import repo
-from autoinvest.ledger.entries import Account, InvariantViolation
+from autoinvest.ledger.entries import Account
 from tests.integration.ledger.helpers import Tenant, funded_profile, snapshot
 
 D = Decimal

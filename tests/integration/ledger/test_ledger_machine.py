@@ -17,9 +17,10 @@ from hypothesis.stateful import invariant, run_state_machine_as_test
 from psycopg import errors
 
 from autoinvest.db.tx import connect, user_tx
+from autoinvest.errors import InvariantViolation
 from autoinvest.ledger import entries as L
 from autoinvest.ledger import repo
-from autoinvest.ledger.entries import Entry, InvariantViolation
+from autoinvest.ledger.entries import Entry
 from tests.integration.ledger.helpers import Tenant, snapshot
 from tests.support.database import DatabaseUnderTest
 from tests.support.tenants import make_profile, make_user

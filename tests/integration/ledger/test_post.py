@@ -11,10 +11,10 @@ import pytest
 from psycopg import errors
 
 from autoinvest.db.tx import AppConnection, connect, user_tx
-from autoinvest.errors import DatabaseError
+from autoinvest.errors import DatabaseError, InvariantViolation, LedgerConflict
 from autoinvest.ledger import entries as L
 from autoinvest.ledger import repo
-from autoinvest.ledger.entries import Account, InvariantViolation
+from autoinvest.ledger.entries import Account
 from tests.integration.ledger.helpers import funded_profile, snapshot
 from tests.support.database import DatabaseUnderTest
 
@@ -143,7 +143,7 @@ async def test_a_reference_taken_by_another_tenant_is_a_conflict_not_a_duplicate
     async with user_tx(app_conn, a.user_id):
         assert await repo.post(app_conn, a.profile_id, a.user_id, entry)
     before = await snapshot(app_conn, b)
-    with pytest.raises(repo.LedgerConflict):
+    with pytest.raises(LedgerConflict):
         async with user_tx(app_conn, b.user_id):
             await repo.post(app_conn, b.profile_id, b.user_id, entry)
     assert await snapshot(app_conn, b) == before

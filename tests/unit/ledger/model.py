@@ -14,8 +14,9 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from autoinvest.errors import InvariantViolation
 from autoinvest.ledger import entries as L
-from autoinvest.ledger.entries import Account, Entry, InvariantViolation
+from autoinvest.ledger.entries import Account, Entry
 
 CENT = Decimal("0.01")
 amounts = st.decimals(min_value=CENT, max_value=Decimal(1000), places=2)

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from autoinvest.errors import AutoInvestError
+from autoinvest.errors import AutoInvestError, InvalidEntry, InvariantViolation
 from autoinvest.ledger import entries as L
-from autoinvest.ledger.entries import Account, Entry, InvalidEntry, InvariantViolation, Kind
+from autoinvest.ledger.entries import Account, Entry, Kind
 
 D = Decimal
 PROFILE = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
