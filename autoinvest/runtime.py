@@ -18,7 +18,7 @@ from autoinvest.execution.submit import SubmitSettings
 from autoinvest.operator.vault import load_credential
 
 # Orders must fail fast rather than hang: an unknown outcome is resolved by lookup anyway.
-ORDER_TIMEOUT_MS = 5_000
+ORDER_TIMEOUT_MS = 10_000
 
 
 def worker_id() -> str:

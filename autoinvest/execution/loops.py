@@ -11,6 +11,7 @@ from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
 from autoinvest.execution import records
+from autoinvest.execution.records import Execution
 from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.service import ClientsFor, execute, resolve, submit_claimed
 from autoinvest.execution.submit import SubmitSettings
@@ -59,23 +60,31 @@ async def executor_pass(conn: AppConnection, *, clients_for: ClientsFor, setting
     return done
 
 
+async def _with_reader(conn: AppConnection, reader_for: ReaderForFn, user_id: UUID, execution_id: UUID,
+                       step: str, work: Callable[[MarketData], Awaitable[object]]) -> bool:
+    """Run one item's exchange work with the user's read-only client; a failure is logged, never fatal."""
+    try:
+        reader = await reader_for(conn, user_id)
+        try:
+            await work(reader)
+        finally:
+            await reader.close()
+    except AutoInvestError as exc:  # one bad item must not stall the others
+        log.warning(f"{step} failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
+        return False
+    return True
+
+
 async def resolver_pass(conn: AppConnection, *, reader_for: ReaderForFn, settings: LoopSettings) -> int:
     """Resolve SUBMITTING executions older than the grace period by asking the exchange."""
     done = 0
     for execution_id, user_id in await _ids(conn, "SELECT * FROM execution_ids_in_state('SUBMITTING', %s, %s)",
                                             settings.resolver_grace_s, BATCH):
-        try:
-            reader = await reader_for(conn, user_id)
-        except AutoInvestError as exc:
-            log.warning("resolve failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
-            continue
-        try:
-            await resolve(conn, execution_id, reader=reader, settings=settings.resolve)
-            done += 1
-        except AutoInvestError as exc:
-            log.warning("resolve failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
-        finally:
-            await reader.close()
+
+        async def work(reader: MarketData, execution_id: UUID = execution_id) -> object:
+            return await resolve(conn, execution_id, reader=reader, settings=settings.resolve)
+
+        done += await _with_reader(conn, reader_for, user_id, execution_id, "resolve", work)
     return done
 
 
@@ -88,19 +97,13 @@ async def monitor_pass(conn: AppConnection, *, reader_for: ReaderForFn, grace_s:
             execution = await records.get(conn, execution_id)
         if execution is None or execution.exchange_order_id is None:
             continue
-        try:
-            reader = await reader_for(conn, user_id)
-        except AutoInvestError as exc:
-            log.warning("monitor failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
-            continue
-        try:
+
+        async def work(reader: MarketData, execution: Execution = execution) -> object:
+            assert execution.exchange_order_id is not None
             report = await reader.get_order(execution.market, order_id=execution.exchange_order_id)
-            await apply_order(conn, user_id, execution_id, report)
-            done += 1
-        except AutoInvestError as exc:
-            log.warning("monitor failed", extra={"execution_id": str(execution_id), "reason": exc.reason})
-        finally:
-            await reader.close()
+            return await apply_order(conn, execution.user_id, execution.id, report)
+
+        done += await _with_reader(conn, reader_for, user_id, execution_id, "monitor", work)
         async with user_tx(conn, user_id):  # to the back of the queue: every open order gets its turn
             await records.touch(conn, execution_id)
     return done
