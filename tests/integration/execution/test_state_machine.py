@@ -120,7 +120,7 @@ def test_random_interleavings_keep_every_guarantee(db: DatabaseUnderTest, simula
 
     try:
         run_state_machine_as_test(Machine, settings=settings(
-            max_examples=12, stateful_step_count=10, deadline=None, suppress_health_check=list(HealthCheck),
+            max_examples=15, stateful_step_count=10, deadline=None, suppress_health_check=list(HealthCheck),
             # no shrinking: the database and the exchange keep state across examples, so a shrunk replay
             # would not start from the same world; the failing sequence is printed as generated
             phases=(Phase.explicit, Phase.reuse, Phase.generate)))
