@@ -77,7 +77,8 @@ async def run(settings: Settings, options: UpOptions, stop: asyncio.Event, conso
     finally:
         if exchange is not None:
             exchange.stop()
-    console.print("stopped cleanly; `autoinvest up` resumes where this run stopped")
+    console.print("stopped cleanly; `autoinvest up` resumes where this run stopped"
+                  + ("" if settings.database_url else "; the embedded database keeps running (`autoinvest db stop`)"))
 
 
 async def _live_view(conn: AppConnection, demo: paper.Demo, exchange: paper.PaperExchange, stop: asyncio.Event,
