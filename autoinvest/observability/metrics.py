@@ -41,6 +41,9 @@ SCAN_CLAIMED = Counter("autoinvest_scan_jobs_claimed_total", "Scan jobs claimed 
 SCAN_CLAIM_SHORT = Counter("autoinvest_scan_claim_short_total",
                            "Claims that returned fewer jobs than asked (idle, or rows skipped as locked by another "
                            "instance).", registry=REGISTRY)
+SCAN_CONTENTION = Counter("autoinvest_scan_claim_contention_total",
+                          "Short claims while due jobs remained: rows skipped because another instance held them.",
+                          registry=REGISTRY)
 SCAN_LAG = Histogram("autoinvest_scan_lag_seconds", "Database now() - next_run_at of a job when its run starts.",
                      buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900), registry=REGISTRY)
 SCAN_TAKEOVERS = Counter("autoinvest_scan_takeovers_total",

@@ -82,6 +82,14 @@ async def claim(conn: AppConnection, worker: str, batch: int, lease_s: int) -> l
     return [Lease(r["job_id"], r["profile_id"], r["user_id"], int(r["fencing_token"]), worker) for r in rows]
 
 
+async def due_unclaimed(conn: AppConnection) -> int:
+    """How many due jobs nobody holds right now (a count across tenants, through a SECURITY DEFINER function)."""
+    async with system_tx(conn):
+        cur = await conn.execute("SELECT due_scan_job_count() AS n")
+        row = await cur.fetchone()
+    return 0 if row is None else int(row["n"])
+
+
 async def start(conn: AppConnection, lease: Lease) -> Run | None:
     """Mark the run started (fenced); None when the claim no longer holds."""
     marker = f"{INCOMPLETE}: {lease.worker} (token {lease.token}) did not complete the run before its lease expired"

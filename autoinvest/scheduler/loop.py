@@ -49,6 +49,8 @@ async def scan_pass(conn: AppConnection, settings: PassSettings, run_job: RunJob
     metrics.SCAN_CLAIMED.inc(len(leases))
     if len(leases) < settings.batch:
         metrics.SCAN_CLAIM_SHORT.inc()
+        if await jobs.due_unclaimed(conn) > 0:
+            metrics.SCAN_CONTENTION.inc()
     if not leases:
         return 0
     runs = [Running(lease) for lease in leases]

@@ -43,6 +43,14 @@ CREATE FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_s
     RETURNING j.id, j.profile_id, j.user_id, j.fencing_token
 $$;
 ALTER FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.due_scan_job_count() RETURNS bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT count(*) FROM scan_jobs j JOIN profiles p ON p.id = j.profile_id
+     WHERE p.status = 'active' AND j.next_run_at <= now() AND (j.locked_until IS NULL OR j.locked_until < now())
+$$;
+ALTER FUNCTION public.due_scan_job_count() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) RETURNS TABLE(execution_id uuid, user_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public'
@@ -668,6 +676,8 @@ REVOKE ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) FROM PUBLIC
 GRANT ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.due_scan_job_count() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.due_scan_job_count() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.execution_state_counts() FROM PUBLIC;

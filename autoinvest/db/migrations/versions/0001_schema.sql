@@ -399,6 +399,15 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
     RETURNING j.id, j.profile_id, j.user_id, j.fencing_token
 $$;
 
+-- For the contention metric: due jobs nobody holds (a short claim while this is > 0 met rows locked by another
+-- instance). A count only, no tenant data.
+CREATE FUNCTION due_scan_job_count()
+RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT count(*) FROM scan_jobs j JOIN profiles p ON p.id = j.profile_id
+     WHERE p.status = 'active' AND j.next_run_at <= now() AND (j.locked_until IS NULL OR j.locked_until < now())
+$$;
+
 CREATE FUNCTION active_profile_ids()
 RETURNS TABLE (profile_id uuid, user_id uuid)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
@@ -459,10 +468,12 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
 $$;
 
 REVOKE ALL ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid), profile_ids(),
+    due_scan_job_count(),
     execution_state_counts(),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION claim_scan_jobs(text, integer, integer), active_profile_ids(), owner_of(text, uuid), profile_ids(),
+    due_scan_job_count(),
     execution_state_counts(),
     approved_proposal_ids(integer), execution_ids_in_state(text, integer, integer),
     set_global_kill_switch(boolean, text, text), app_user_id() TO autoinvest_app;
