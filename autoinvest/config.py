@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -107,9 +108,8 @@ def load_settings() -> Settings:
 def _check_home(home: Path) -> None:
     try:
         home.mkdir(parents=True, exist_ok=True)
-        probe = home / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        with tempfile.TemporaryFile(dir=home):  # a unique name: many processes start at once on one home
+            pass
     except OSError as exc:
         raise ConfigError(f"AUTOINVEST_HOME={home} is not a writable directory ({exc.strerror}); "
                           "set AUTOINVEST_HOME to a directory you can write", reason="CONFIG_HOME_UNWRITABLE") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,12 @@ def test_good_settings_load_with_defaults(monkeypatch: pytest.MonkeyPatch, tmp_p
     settings = config.load_settings()
     assert settings.home == tmp_path / "home" and (tmp_path / "home").is_dir()
     assert settings.database_url is None and settings.access_window_ms == 10000
+
+
+def test_many_processes_starting_at_once_on_one_home_all_load(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    # Workers and `execute` processes share one home and start together; none may see another's probe vanish.
+    monkeypatch.setenv("AUTOINVEST_HOME", str(tmp_path))
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        homes = list(pool.map(lambda _: config.load_settings().home, range(400)))
+    assert homes == [tmp_path] * 400
