@@ -209,13 +209,33 @@ def exchange_sim(
     seed: int = typer.Option(1, help="Seed of the deterministic price model."),
     admin: bool = typer.Option(False, "--admin", help="Serve the /_sim admin API (tests and demos only)."),
     state: Path | None = typer.Option(None, help="Keep the exchange state in this file across restarts."),
-    speed: float = typer.Option(1.0, help="Simulated clock speed (1 = real time)."),
+    speed: float = typer.Option(1.0, help="Simulated clock speed (1 = real time, 0 = paused)."),
+    rate_limit: int = typer.Option(1000, help="Weight points per minute per key or IP."),
+    log_level: str = typer.Option("warning", help="uvicorn log level."),
+    candles: Path | None = typer.Option(
+        None, help="Replay this CSV of candles (market,timestamp,open,high,low,close,volume) for the markets it "
+                   "has; the others walk.",
+    ),
+    replay_from: int | None = typer.Option(
+        None, help="CSV time (epoch ms) at which the replay starts (default: the last candle at most 3 days after "
+                   "the file's first candle).",
+    ),
 ) -> None:
     """Run the Bitvavo-compatible exchange simulator (paper trading; not part of production)."""
     # The CLI is an entry point, not production code: the simulator is started here and nowhere else.
+    from rich.markup import escape
+
+    from autoinvest.simulator.replay import ReplayError
     from autoinvest.simulator.server import serve
 
-    serve(host=host, port=port, seed=seed, admin=admin, state=state, speed=speed)
+    try:
+        serve(
+            host=host, port=port, seed=seed, admin=admin, state=state, speed=speed, rate_limit=rate_limit,
+            log_level=log_level, candles=candles, replay_from=replay_from,
+        )
+    except ReplayError as exc:  # refused at start, before listening
+        err.print(f"[red]error[/red] {escape(str(exc))}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
 
 
 from autoinvest.operator.cli import credentials_app, kill_switch, profiles_app, proposals_app, users_app  # noqa: E402

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from autoinvest.simulator.replay import ReplayError
 from autoinvest.simulator.server import serve
 
 
@@ -18,11 +20,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="simulated clock speed (1 = real time, 0 = paused)")
     parser.add_argument("--rate-limit", type=int, default=1000, help="weight points per minute per key or IP")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
+    parser.add_argument("--candles", type=Path, default=None,
+                        help="replay this CSV of candles (market,timestamp,open,high,low,close,volume) "
+                             "for the markets it has; the others walk")
+    parser.add_argument("--replay-from", type=int, default=None,
+                        help="CSV time (epoch ms) at which the replay starts "
+                             "(default: the last candle at most 3 days after the file's first candle)")
     args = parser.parse_args(argv)
-    serve(
-        host=args.host, port=args.port, seed=args.seed, admin=args.admin, state=args.state, speed=args.speed,
-        rate_limit=args.rate_limit, log_level=args.log_level,
-    )
+    try:
+        serve(
+            host=args.host, port=args.port, seed=args.seed, admin=args.admin, state=args.state, speed=args.speed,
+            rate_limit=args.rate_limit, log_level=args.log_level, candles=args.candles, replay_from=args.replay_from,
+        )
+    except ReplayError as exc:  # refused at start, before listening: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -9,18 +9,24 @@ from autoinvest.simulator.markets import MARKETS
 from autoinvest.simulator.matching import Engine
 from autoinvest.simulator.prices import DAY_MS, STEP_MS, PriceModel
 from autoinvest.simulator.ratelimit import RateLimiter
+from autoinvest.simulator.replay import CandleFile, Replay
 
 # A longer gap (a long downtime, a huge manual advance) is skipped rather than walked step by step.
 MAX_CATCH_UP_MS = 2 * DAY_MS
 
 
 class Exchange:
-    def __init__(self, seed: int = 1, speed: float = 1.0, rate_limit: int = 1000, history: bool = True) -> None:
+    def __init__(
+        self, seed: int = 1, speed: float = 1.0, rate_limit: int = 1000, history: bool = True,
+        candles: CandleFile | None = None,
+    ) -> None:
         now = wall_ms()
         self.seed = seed
         self.clock = SimClock(now, speed)
         self.accounts = Accounts()
-        self.prices = PriceModel(MARKETS, seed, now, history=history)
+        # A candle file's replay start lines up with now (the simulated clock starts at wall time).
+        replay = None if candles is None else Replay.begin(candles, now)
+        self.prices = PriceModel(MARKETS, seed, now, history=history, replay=replay)
         self._event_ms: int | None = None
         self.engine = Engine(self.accounts, self.prices, self.now)
         self.faults = Faults(seed)

@@ -1,4 +1,5 @@
-"""Deterministic price model per market: a seeded random walk with drift and volatility, in Decimal.
+"""Deterministic price model per market: a seeded random walk with drift and volatility, in Decimal, or the replay
+of a CSV of candles (`replay.Replay`) for the markets the file has.
 
 The same path feeds the last price, the synthetic order book, public trades and candles, so that candles are the
 history of the prices orders fill at.
@@ -12,8 +13,12 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from autoinvest.simulator.markets import MarketSpec, ceil_to, floor_to, truncate
+
+if TYPE_CHECKING:  # replay imports this module's constants
+    from autoinvest.simulator.replay import Replay
 
 STEP_MS = 5_000
 MINUTE_MS = 60_000
@@ -21,6 +26,7 @@ DAY_MS = 86_400_000
 HISTORY_DAYS = 3
 KEEP_MINUTES = 7 * 1440
 BOOK_LEVELS = 50
+PUBLIC_TRADE_MINUTES = 1000  # history minutes that leave one public trade each
 HALF_SPREAD = Decimal("0.0001")
 LEVEL_GAP = Decimal("0.0002")
 _LEVEL_PRECISION = Decimal("1E-12")
@@ -81,16 +87,27 @@ class MarketPrices:
 class PriceModel:
     """All markets' prices, advanced in fixed steps of simulated time."""
 
-    def __init__(self, specs: dict[str, MarketSpec], seed: int, start_ms: int, history: bool = True) -> None:
+    def __init__(
+        self, specs: dict[str, MarketSpec], seed: int, start_ms: int, history: bool = True,
+        replay: Replay | None = None,
+    ) -> None:
         self.rng = random.Random(seed)
         self.markets: dict[str, MarketPrices] = {}
         self.model_ms = start_ms - start_ms % STEP_MS
+        self.replay = replay  # markets it has follow the candle file; the others walk
         for name, spec in specs.items():
             market = MarketPrices(spec, spec.start_price, spec.start_price)
             market.set_level(spec.start_price)
             self.markets[name] = market
         if history:
             self._generate_history(start_ms)
+        if replay is not None:
+            for name, market in self.markets.items():
+                if replay.replays(name):
+                    market.set_level(replay.price_at(name, self.model_ms))
+
+    def replayed(self, name: str) -> bool:
+        return self.replay is not None and self.replay.replays(name)
 
     def _shock(self) -> Decimal:
         # Six decimals of a standard normal draw: enough randomness, exact Decimal arithmetic afterwards.
@@ -105,7 +122,10 @@ class PriceModel:
     def _generate_history(self, start_ms: int) -> None:
         """A few days of 1m candles ending at start, so that strategies see a history from the first scan."""
         first = start_ms - start_ms % MINUTE_MS - HISTORY_DAYS * DAY_MS
-        for market in self.markets.values():
+        for name, market in self.markets.items():
+            if self.replayed(name):
+                self._replayed_history(name, market, start_ms)
+                continue
             spec = market.spec
             minute_vol = spec.vol_per_day * (Decimal(MINUTE_MS) / Decimal(DAY_MS)).sqrt()
             for minute in range(first, start_ms - start_ms % MINUTE_MS, MINUTE_MS):
@@ -117,16 +137,32 @@ class PriceModel:
                 low = min(floor_to(min(open_, close) * (1 - wick), spec.tick_size), min(open_, close))
                 volume = truncate(spec.level_size * Decimal(self.rng.randint(1, 40)) / 4, spec.quantity_decimals)
                 market.candles[minute] = [open_, high, max(low, spec.tick_size), close, volume]
-                if minute >= start_ms - 1000 * MINUTE_MS:  # public trades: the last one of each recent minute
-                    trade_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-                    side = "buy" if close >= open_ else "sell"
-                    market.trades.append(PublicTrade(trade_id, minute + MINUTE_MS - 1, volume, close, side))
+                if minute >= start_ms - PUBLIC_TRADE_MINUTES * MINUTE_MS:  # public trades: one per recent minute
+                    self._history_trade(market, minute + MINUTE_MS - 1, volume, close, close >= open_)
+
+    def _replayed_history(self, name: str, market: MarketPrices, start_ms: int) -> None:
+        """The file's candles before the replay start, as they are (shifted), instead of a generated history."""
+        assert self.replay is not None
+        spec = market.spec
+        for item in self.replay.history(name)[-KEEP_MINUTES:]:
+            c = item.candle
+            market.candles[item.timestamp] = [c.open, c.high, c.low, c.close, c.volume]
+            volume = truncate(c.volume, spec.quantity_decimals)
+            if start_ms - PUBLIC_TRADE_MINUTES * MINUTE_MS < item.end <= start_ms and volume > 0:
+                self._history_trade(market, item.end - 1, volume, c.close, c.rising)
+
+    def _history_trade(self, market: MarketPrices, ts: int, amount: Decimal, price: Decimal, rising: bool) -> None:
+        trade_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        market.trades.append(PublicTrade(trade_id, ts, amount, price, "buy" if rising else "sell"))
 
     def step_once(self) -> None:
         self.model_ms += STEP_MS
-        for market in self.markets.values():
+        for name, market in self.markets.items():
             before = market.price
-            self._move(market, STEP_MS)
+            if self.replay is not None and self.replay.replays(name):
+                market.set_level(self.replay.price_at(name, self.model_ms))
+            else:
+                self._move(market, STEP_MS)
             self._public_trade(market, self.model_ms, "buy" if market.price >= before else "sell")
 
     def _public_trade(self, market: MarketPrices, ts: int, side: str) -> None:

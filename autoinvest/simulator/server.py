@@ -11,6 +11,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from autoinvest.simulator.app import CURRENT_TRANSPORT, SimulatorApp
 from autoinvest.simulator.exchange import Exchange
+from autoinvest.simulator.markets import MARKETS
+from autoinvest.simulator.replay import ReplayError, load_candles
 from autoinvest.simulator.state import load_file
 
 log = logging.getLogger("autoinvest.simulator")
@@ -32,11 +34,18 @@ class _Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def build_exchange(seed: int, state: Path | None, speed: float, rate_limit: int = 1000) -> Exchange:
+def build_exchange(
+    seed: int, state: Path | None, speed: float, rate_limit: int = 1000, candles: Path | None = None,
+    replay_from: int | None = None,
+) -> Exchange:
+    """The exchange to serve; a bad candle file or replay option raises ReplayError before anything starts."""
+    if replay_from is not None and candles is None:
+        raise ReplayError("--replay-from needs --candles")
+    candle_file = None if candles is None else load_candles(candles, MARKETS, replay_from)
     if state is not None and state.exists():
         log.info("simulator state loaded from %s", state)
-        return load_file(state, speed, rate_limit)
-    return Exchange(seed=seed, speed=speed, rate_limit=rate_limit)
+        return load_file(state, speed, rate_limit, candle_file)
+    return Exchange(seed=seed, speed=speed, rate_limit=rate_limit, candles=candle_file)
 
 
 def serve(
@@ -48,9 +57,13 @@ def serve(
     speed: float = 1.0,
     rate_limit: int = 1000,
     log_level: str = "warning",
+    candles: Path | None = None,
+    replay_from: int | None = None,
 ) -> None:
-    """Serve the Bitvavo-compatible simulator until SIGTERM/SIGINT (blocking)."""
-    exchange = build_exchange(seed, state, speed, rate_limit)
+    """Serve the Bitvavo-compatible simulator until SIGTERM/SIGINT (blocking).
+
+    Raises ReplayError (before listening) for a bad candle file or replay option."""
+    exchange = build_exchange(seed, state, speed, rate_limit, candles, replay_from)
     app = SimulatorApp(exchange, admin_enabled=admin, state_path=state)
     config = uvicorn.Config(
         app, host=host, port=port, http=_TransportAwareH11, lifespan="on", log_level=log_level,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from collections import deque
@@ -16,8 +17,10 @@ from autoinvest.simulator.exchange import Exchange
 from autoinvest.simulator.markets import dstr
 from autoinvest.simulator.orders import Fill, Order
 from autoinvest.simulator.prices import PublicTrade
+from autoinvest.simulator.replay import CandleFile, Replay
 
 VERSION = 1
+log = logging.getLogger("autoinvest.simulator")
 
 
 def _d(value: Decimal | None) -> str | None:
@@ -48,6 +51,10 @@ def dump(ex: Exchange) -> dict[str, Any]:
             for k in ex.accounts.keys.values()
         ],
         "orders": [_dump_order(o) for o in ex.engine.orders.values()],
+        # Where a candle replay stands (absent or null: no replay); the file itself is given again at restart.
+        "replay": None if ex.prices.replay is None else {
+            "startMs": ex.prices.replay.start_ms, "offsetMs": ex.prices.replay.offset_ms,
+        },
         "markets": {
             name: {
                 "level": str(m.level),
@@ -89,7 +96,7 @@ def _load_order(d: dict[str, Any]) -> Order:
     return order
 
 
-def load(data: dict[str, Any], speed: float, rate_limit: int = 1000) -> Exchange:
+def load(data: dict[str, Any], speed: float, rate_limit: int = 1000, candles: CandleFile | None = None) -> Exchange:
     if data.get("version") != VERSION:
         raise ValueError(f"unsupported simulator state version {data.get('version')!r}")
     ex = Exchange(seed=data["seed"], speed=speed, rate_limit=rate_limit, history=False)
@@ -117,7 +124,22 @@ def load(data: dict[str, Any], speed: float, rate_limit: int = 1000) -> Exchange
         market.trades = deque(
             (PublicTrade(t[0], t[1], Decimal(t[2]), Decimal(t[3]), t[4]) for t in m["trades"]), maxlen=1000
         )
+    if candles is not None:
+        ex.prices.replay = _replay(data.get("replay"), candles, ex.clock.now())
+    elif data.get("replay") is not None:
+        log.warning("simulator state was saved with a candle replay; without --candles every market walks")
     return ex
+
+
+def _replay(saved: dict[str, Any] | None, candles: CandleFile, sim_ms: int) -> Replay:
+    """The saved replay continues where it was; a state saved without one starts the replay now."""
+    if saved is None:
+        log.warning("simulator state has no candle replay: it starts now, the saved candle history stays")
+        return Replay.begin(candles, sim_ms)
+    if saved["startMs"] != candles.start_ms:
+        log.warning("candle replay continues from the saved start %s; this run's start %s is not used",
+                    saved["startMs"], candles.start_ms)
+    return Replay(candles.series, saved["startMs"], saved["offsetMs"])
 
 
 def save(ex: Exchange, path: Path) -> None:
@@ -135,6 +157,6 @@ def save(ex: Exchange, path: Path) -> None:
         raise
 
 
-def load_file(path: Path, speed: float, rate_limit: int = 1000) -> Exchange:
+def load_file(path: Path, speed: float, rate_limit: int = 1000, candles: CandleFile | None = None) -> Exchange:
     with path.open(encoding="utf-8") as handle:
-        return load(json.load(handle), speed, rate_limit)
+        return load(json.load(handle), speed, rate_limit, candles)
