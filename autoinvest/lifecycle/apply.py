@@ -114,7 +114,7 @@ async def _apply_fill(conn: AppConnection, execution: Execution, report: OrderRe
             await _post(conn, execution, ledger.fee(fill.fill_id, fee_eur, execution_id=execution.id,
                                                     from_reservation=min(fee_eur, remaining - covered)))
         await move_position(conn, user_id=execution.user_id, profile_id=execution.profile_id, market=report.market,
-                            d_quantity=fill.amount, d_cost=quote, d_realized=Decimal(0))
+                            d_quantity=fill.amount, d_cost=quote, d_realized=realized)
     else:
         basis = await _basis_of(conn, execution, report.market, fill.amount)
         await _post(conn, execution, ledger.exit(fill.fill_id, basis, quote))

@@ -59,6 +59,11 @@ async def test_execute_twice_places_one_order_and_books_the_fill(
     assert account.reserved_for_orders == 0  # reservation rolled into the position, rest released
     assert account.reserved_for_positions == spent
     assert account.realized_pnl == -Decimal(orders[0]["feePaid"])
+    async with user_tx(app_conn, t.user_id):  # the position and the ledger tell one story: the fee is realized
+        cur = await app_conn.execute("SELECT quantity, cost_basis_eur, realized_pnl_eur FROM positions")
+        position = await cur.fetchone()
+    assert position is not None and position["quantity"] == Decimal(orders[0]["filledAmount"])
+    assert position["cost_basis_eur"] == spent and position["realized_pnl_eur"] == account.realized_pnl
 
 
 @pytest.mark.parametrize("callers", [10, 100])
