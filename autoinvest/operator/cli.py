@@ -62,6 +62,10 @@ def _actor() -> str:
     return os.environ.get("USER") or "operator"
 
 
+def _warn(message: str) -> None:
+    _root().err.print(f"[yellow]warning[/yellow] {message}", highlight=False)
+
+
 def _run(settings: Settings, work: Callable[[AppConnection], Awaitable[T]]) -> T:
     from autoinvest.db import urls
     from autoinvest.db.tx import run_with_connection
@@ -199,7 +203,9 @@ def proposals_create(
     profile: str = typer.Option(..., "--profile", help="Profile id."),
     market: str = typer.Option(..., "--market", help="Market, e.g. BTC-EUR."),
     side: str = typer.Option(..., "--side", help="buy | sell."),
-    amount_eur: str = typer.Option(..., "--amount-eur", help="Order size in EUR, e.g. 25.00."),
+    amount_eur: str | None = typer.Option(None, "--amount-eur", help="Order size in EUR, e.g. 25.00 (buys)."),
+    amount_base: str | None = typer.Option(
+        None, "--amount-base", help="Sell size in the base asset, e.g. 0.0015 (instead of --amount-eur)."),
     confidence: str = typer.Option(..., "--confidence", help="0, 25, 50, 75 or 100."),
     ttl: str | None = typer.Option(None, "--ttl", help="Time to live, e.g. 10m (default: the policy's)."),
     override_cooldown: bool = typer.Option(False, "--override-cooldown", help="Skip the cooldown rule (audited)."),
@@ -212,7 +218,11 @@ def proposals_create(
     profile_id = inputs.parse_uuid(profile, field="--profile")
     parsed_market = inputs.parse_market(market)
     parsed_side = inputs.parse_side(side)
-    amount = inputs.parse_eur(amount_eur, field="--amount-eur")
+    amount = None if amount_eur is None else inputs.parse_eur(amount_eur, field="--amount-eur")
+    base = None if amount_base is None else inputs.parse_base_amount(amount_base, field="--amount-base")
+    if amount is not None and parsed_side.value == "sell":  # exactly-one and sell-only: create_proposal checks
+        _warn("a sell sized in EUR cannot be proven covered by the position: the pre-flight will deny it "
+              "(INSUFFICIENT_CAPITAL); use --amount-base")
     conf = inputs.parse_confidence(confidence)
     lifetime = None if ttl is None else inputs.parse_ttl(ttl)
     settings = _settings()
@@ -221,8 +231,8 @@ def proposals_create(
         owner = await _owner(conn, "profile", profile_id)
         async with user_tx(conn, owner):
             created = await proposals.create_proposal(
-                conn, owner, profile_id, market=parsed_market, side=parsed_side, amount_eur=amount, confidence=conf,
-                actor=_actor(), ttl=lifetime, override_cooldown=override_cooldown,
+                conn, owner, profile_id, market=parsed_market, side=parsed_side, amount_eur=amount, amount_base=base,
+                confidence=conf, actor=_actor(), ttl=lifetime, override_cooldown=override_cooldown,
                 override_anti_flip=override_anti_flip)
             return created.id
 

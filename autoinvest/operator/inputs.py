@@ -20,6 +20,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TTL = re.compile(r"^([0-9]+)([smhd]?)$")
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_TTL = timedelta(days=1)
+BASE_DECIMALS = 12  # finer than any market's quantity precision; more digits are a typo
+MAX_BASE = Decimal("1000000000")
 
 
 def parse_uuid(text: str, *, field: str = "id") -> UUID:
@@ -53,6 +55,26 @@ def require_eur(value: Decimal, *, field: str = "amount") -> Decimal:
         cents = None
     if cents != value:
         raise InputError(f"{field}: {value} has more than 2 decimal places (EUR cents)", reason="AMOUNT_INVALID")
+    return value
+
+
+def parse_base_amount(text: str, *, field: str = "amount_base") -> Decimal:
+    """A positive base-asset quantity from plain decimal text ("0.0015")."""
+    raw = text.strip()
+    if not _PLAIN_DECIMAL.match(raw):
+        raise InputError(f"{field}: {text!r} is not a plain decimal number like 0.0015", reason="AMOUNT_INVALID")
+    return require_base_amount(Decimal(raw), field=field)
+
+
+def require_base_amount(value: Decimal, *, field: str = "amount_base") -> Decimal:
+    """Check a Decimal base quantity: finite, positive, at most BASE_DECIMALS places, below a sanity bound."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InputError(f"{field}: {value!r} must be a finite Decimal", reason="AMOUNT_INVALID")
+    if value <= 0:
+        raise InputError(f"{field}: {value} must be positive", reason="AMOUNT_NOT_POSITIVE")
+    if value > MAX_BASE or -value.as_tuple().exponent > BASE_DECIMALS:  # type: ignore[operator]
+        raise InputError(f"{field}: {value} is above {MAX_BASE} or has more than {BASE_DECIMALS} decimal places",
+                         reason="AMOUNT_INVALID")
     return value
 
 

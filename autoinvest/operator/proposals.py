@@ -15,15 +15,23 @@ from autoinvest.domain.states import ProposalStatus, Side
 from autoinvest.errors import InputError, NotFound
 from autoinvest.operator import audit
 from autoinvest.operator._db import fetch_all, fetch_one, fetch_optional, require_transaction
-from autoinvest.operator.inputs import parse_market, require_confidence, require_eur, require_ttl
+from autoinvest.operator.inputs import (
+    parse_market,
+    require_base_amount,
+    require_confidence,
+    require_eur,
+    require_ttl,
+)
 from autoinvest.operator.profiles import get_policy
 
 SOURCES = ("rules", "llm", "manual")
 
 _INSERT: LiteralString = (
-    "INSERT INTO trade_proposals (id, user_id, profile_id, market, side, amount_eur, confidence, rationale, source,"
-    " status, policy_snapshot, expires_at, decided_at, decided_by, override_cooldown, override_anti_flip)"
-    " VALUES (%(id)s, %(user_id)s, %(profile_id)s, %(market)s, %(side)s, %(amount_eur)s, %(confidence)s,"
+    "INSERT INTO trade_proposals (id, user_id, profile_id, market, side, amount_eur, amount_base, confidence,"
+    " rationale, source, status, policy_snapshot, expires_at, decided_at, decided_by, override_cooldown,"
+    " override_anti_flip)"
+    " VALUES (%(id)s, %(user_id)s, %(profile_id)s, %(market)s, %(side)s, %(amount_eur)s, %(amount_base)s,"
+    " %(confidence)s,"
     " %(rationale)s, %(source)s, %(status)s, %(policy_snapshot)s, now() + %(ttl_seconds)s * interval '1 second',"
     " CASE WHEN %(decided_by)s::text IS NULL THEN NULL ELSE now() END, %(decided_by)s::text,"
     " %(override_cooldown)s, %(override_anti_flip)s)"
@@ -107,18 +115,29 @@ class ProposalRow:
 
 
 async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, *, market: str, side: Side | str,
-                          amount_eur: Decimal, confidence: int, actor: str, ttl: timedelta | None = None,
+                          amount_eur: Decimal | None = None, amount_base: Decimal | None = None,
+                          confidence: int, actor: str, ttl: timedelta | None = None,
                           override_cooldown: bool = False, override_anti_flip: bool = False,
                           rationale: str = "", source: str = "manual") -> Proposal:
     """Create a proposal in the caller's user_tx: PENDING, or APPROVED by 'auto' at/above the profile's threshold.
 
-    ``ttl`` None uses the policy's proposal_ttl_seconds; expiry is counted from database time. Only the
-    proposal's shape is checked here: whether it may trade is the pre-flight's decision at execution.
+    Exactly one size: ``amount_eur`` (buys; a sell sized in EUR is accepted but the pre-flight denies it, since
+    it cannot be proven covered by the position) or ``amount_base`` (sells only). ``ttl`` None uses the policy's
+    proposal_ttl_seconds; expiry is counted from database time. Only the proposal's shape is checked here:
+    whether it may trade is the pre-flight's decision at execution.
     """
     require_transaction(conn)
     market = parse_market(market)
     side = Side(side)
-    require_eur(amount_eur, field="amount_eur")
+    if (amount_eur is None) == (amount_base is None):
+        raise InputError("give exactly one size: amount_eur, or amount_base for a sell", reason="AMOUNT_REQUIRED")
+    if amount_eur is not None:
+        require_eur(amount_eur, field="amount_eur")
+    if amount_base is not None:
+        if side is not Side.SELL:
+            raise InputError("amount_base sizes sells only; size a buy in EUR (amount_eur)",
+                             reason="AMOUNT_BASE_SELL_ONLY")
+        require_base_amount(amount_base, field="amount_base")
     require_confidence(confidence)
     if source not in SOURCES:
         raise InputError(f"source {source!r} must be one of {', '.join(SOURCES)}", reason="SOURCE_INVALID")
@@ -129,7 +148,8 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
     auto = auto_approves(policy.auto_approve_threshold, confidence)
     row = await fetch_one(conn, _INSERT, {
         "id": uuid.uuid4(), "user_id": user_id, "profile_id": profile_id, "market": market, "side": side.value,
-        "amount_eur": amount_eur, "confidence": confidence, "rationale": rationale, "source": source,
+        "amount_eur": amount_eur, "amount_base": amount_base, "confidence": confidence, "rationale": rationale,
+        "source": source,
         "status": (ProposalStatus.APPROVED if auto else ProposalStatus.PENDING).value,
         "policy_snapshot": driver.Jsonb(policy.snapshot()), "ttl_seconds": int(ttl.total_seconds()),
         "decided_by": "auto" if auto else None, "override_cooldown": override_cooldown,
@@ -138,7 +158,9 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
     proposal = Proposal(id=row["id"], status=ProposalStatus(row["status"]), created_at=row["created_at"],
                         expires_at=row["expires_at"], decided_by=row["decided_by"])
     await audit.record(conn, user_id, actor, "proposal.created", "proposal", proposal.id, {
-        "profile_id": str(profile_id), "market": market, "side": side.value, "amount_eur": str(amount_eur),
+        "profile_id": str(profile_id), "market": market, "side": side.value,
+        "amount_eur": None if amount_eur is None else str(amount_eur),
+        "amount_base": None if amount_base is None else str(amount_base),
         "confidence": confidence, "source": source, "expires_at": proposal.expires_at.isoformat(),
     })
     if override_cooldown or override_anti_flip:

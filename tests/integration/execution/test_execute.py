@@ -19,11 +19,11 @@ from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.service import ExecutionResult, ExitCode, execute, resolve
 from autoinvest.execution.submit import submit
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.operator import kill_switch
+from autoinvest.operator import kill_switch, proposals
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import TradingTenant, make_trading_tenant, orders_of, settings_for
+from tests.support.trading import TradingTenant, make_trading_tenant, orders_of, orders_of_account, settings_for
 
 
 @pytest.fixture
@@ -64,6 +64,31 @@ async def test_execute_twice_places_one_order_and_books_the_fill(
         position = await cur.fetchone()
     assert position is not None and position["quantity"] == Decimal(orders[0]["filledAmount"])
     assert position["cost_basis_eur"] == spent and position["realized_pnl_eur"] == account.realized_pnl
+
+
+async def test_a_position_bought_then_sold_in_base_closes_with_fees_realized(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    bought = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id,
+                                                          amount_eur=Decimal("20")), settings)
+    assert bought.state == "FILLED", bought
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT quantity FROM positions WHERE profile_id = %s", (t.profile_id,))
+        held = (await cur.fetchone() or {})["quantity"]
+        sell = await proposals.create_proposal(app_conn, t.user_id, t.profile_id, market="BTC-EUR", side="sell",
+                                               amount_base=held, confidence=75, actor="test")
+        await app_conn.execute("UPDATE trade_proposals SET status = 'APPROVED' WHERE id = %s", (sell.id,))
+    sold = await _execute(app_conn, sell.id, settings)
+    assert sold.state == "FILLED", sold
+    fees = sum(Decimal(o["feePaid"]) for o in orders_of_account(simulator, t.trade_key.account_id))
+    gross = sum((Decimal(o["filledAmountQuote"]) * (1 if o["side"] == "sell" else -1)
+                 for o in orders_of_account(simulator, t.trade_key.account_id)), Decimal(0))
+    async with user_tx(app_conn, t.user_id):
+        account = await ledger_repo.account(app_conn, t.profile_id)
+        cur = await app_conn.execute("SELECT quantity, cost_basis_eur, realized_pnl_eur FROM positions")
+        position = await cur.fetchone()
+    assert position == {"quantity": 0, "cost_basis_eur": 0, "realized_pnl_eur": gross - fees}
+    assert account.realized_pnl == gross - fees and account.reserved_for_positions == 0
 
 
 @pytest.mark.parametrize("callers", [10, 100])

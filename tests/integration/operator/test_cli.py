@@ -179,6 +179,35 @@ def test_proposals_create_refuses_bad_input(invoke: Cli, admin: Admin, tenant: t
     assert row_counts(admin) == before
 
 
+@pytest.mark.parametrize(("sizes", "reason"), [
+    (["--side", "sell"], "AMOUNT_REQUIRED"),
+    (["--side", "sell", "--amount-eur", "10", "--amount-base", "0.001"], "AMOUNT_REQUIRED"),
+    (["--side", "buy", "--amount-base", "0.001"], "AMOUNT_BASE_SELL_ONLY"),
+    (["--side", "sell", "--amount-base", "-0.001"], "AMOUNT_NOT_POSITIVE"),
+    (["--side", "sell", "--amount-base", "1e-3"], "AMOUNT_INVALID"),
+    (["--side", "sell", "--amount-base", "0.0000000000001"], "AMOUNT_INVALID"),
+])
+def test_proposals_create_takes_exactly_one_size(invoke: Cli, admin: Admin, tenant: tuple[uuid.UUID, uuid.UUID],
+                                                 sizes: list[str], reason: str) -> None:
+    _, profile_id = tenant
+    before = row_counts(admin)
+    result = invoke("proposals", "create", "--profile", str(profile_id), "--market", "BTC-EUR", "--confidence", "75",
+                    *sizes)
+    assert result.code == 2 and reason in result.stderr, result.stderr
+    assert row_counts(admin) == before
+
+
+def test_a_sell_is_sized_in_base(invoke: Cli, admin: Admin, tenant: tuple[uuid.UUID, uuid.UUID]) -> None:
+    _, profile_id = tenant
+    proposal = _id(invoke("proposals", "create", "--profile", str(profile_id), "--market", "BTC-EUR", "--side", "sell",
+                          "--amount-base", "0.0015", "--confidence", "75"))
+    row = _one(admin, "SELECT side, amount_eur, amount_base FROM trade_proposals WHERE id = %s", proposal)
+    assert row == {"side": "sell", "amount_eur": None, "amount_base": Decimal("0.0015")}
+    by_eur = invoke("proposals", "create", "--profile", str(profile_id), "--market", "BTC-EUR", "--side", "sell",
+                    "--amount-eur", "10", "--confidence", "75")
+    assert by_eur.code == 0 and "--amount-base" in by_eur.stderr  # accepted, with a warning that it will be denied
+
+
 def test_decisions_follow_the_state_rules(invoke: Cli, admin: Admin, tenant: tuple[uuid.UUID, uuid.UUID]) -> None:
     _, profile_id = tenant
     proposal = _id(invoke("proposals", "create", "--profile", str(profile_id), "--market", "BTC-EUR", "--side", "buy",
