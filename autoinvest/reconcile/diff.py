@@ -21,6 +21,8 @@ from autoinvest.exchange.base import Balance, FillReport, OrderReport
 QUOTE = "EUR"
 #: Base-asset drift smaller than this is dust, not a mismatch (the exchange's smallest quantity step).
 DEFAULT_TOLERANCE = Decimal("0.00000001")
+#: An EUR shortfall smaller than a cent is rounding, not a mismatch.
+EUR_TOLERANCE = Decimal("0.01")
 SHARE_QUANTUM = Decimal("0.00000001")
 
 
@@ -32,6 +34,7 @@ class Mismatch(StrEnum):
     UNKNOWN_ORDER = "unknown_order"  # an order with one of our clientOrderIds and no row here
     MISSING_ON_EXCHANGE = "missing_on_exchange"  # SUBMITTED here, unknown to the exchange (alert only)
     BALANCE_DRIFT = "balance_drift"  # base-asset balance differs from the sum of the user's positions
+    EUR_SHORTFALL = "eur_shortfall"  # the account holds less EUR than the user's ledgers say is cash (alert only)
 
 
 KINDS: tuple[Mismatch, ...] = tuple(Mismatch)
@@ -241,8 +244,8 @@ def balance_drift(holdings: Iterable[Holding], balances: Mapping[str, Balance], 
 
     A drift is shared among the profiles holding the asset in proportion to their quantity (the last one takes
     the rounding remainder, so the shares add up exactly). When nobody holds it, a single candidate profile
-    (one that trades the market) takes it all; otherwise the drift is reported but not assigned. EUR is not
-    compared: free EUR is not attributed to profiles (allocations are budgets, not balances).
+    (one that trades the market) takes it all; otherwise the drift is reported but not assigned. EUR is compared
+    separately (:func:`eur_shortfall`): free EUR is not attributed to profiles (allocations are budgets).
     """
     candidates = candidates or {}
     by_asset: dict[str, list[Holding]] = {}
@@ -283,7 +286,26 @@ def balance_drift(holdings: Iterable[Holding], balances: Mapping[str, Balance], 
     return drifts, notices
 
 
+def eur_shortfall(ledger_cash: Decimal, balances: Mapping[str, Balance], *,
+                 tolerance: Decimal = EUR_TOLERANCE) -> Notice | None:
+    """Compare the EUR the user's capital accounts hold as cash (allocated - reserved_for_positions + realized_pnl,
+    summed) with the account's EUR (available + inOrder).
+
+    More EUR on the exchange is normal (money not allocated to any profile); less means the ledgers count cash
+    that is not there (a withdrawal, a fee or fill we never saw). It is reported, not booked: which profile lost
+    it is unknowable, and the balance re-check before every order already refuses to spend what is not there.
+    """
+    balance = balances.get(QUOTE)
+    exchange = balance.available + balance.in_order if balance else Decimal(0)
+    if ledger_cash - exchange <= tolerance:
+        return None
+    return Notice(Mismatch.EUR_SHORTFALL, None, {
+        "asset": QUOTE, "ledger_cash": str(ledger_cash), "exchange": str(exchange),
+        "shortfall": str(ledger_cash - exchange)})
+
+
 __all__ = [
-    "DEFAULT_TOLERANCE", "KINDS", "AdoptOrder", "ApplyOrder", "DbOrder", "DbView", "Drift", "ExchangeView",
-    "Holding", "Lookup", "Mismatch", "Notice", "Plan", "balance_drift", "lookups_needed", "plan_orders",
+    "DEFAULT_TOLERANCE", "EUR_TOLERANCE", "KINDS", "AdoptOrder", "ApplyOrder", "DbOrder", "DbView", "Drift",
+    "ExchangeView", "Holding", "Lookup", "Mismatch", "Notice", "Plan", "balance_drift", "eur_shortfall",
+    "lookups_needed", "plan_orders",
 ]

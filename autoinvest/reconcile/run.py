@@ -33,6 +33,7 @@ from autoinvest.reconcile.diff import (
     Notice,
     Plan,
     balance_drift,
+    eur_shortfall,
     lookups_needed,
     plan_orders,
 )
@@ -160,13 +161,15 @@ async def _reconcile(conn: AppConnection, user_id: UUID, reader: MarketData, row
         return
     async with user_tx(conn, user_id):
         holdings = await state.holdings(conn)
+        cash = await state.ledger_cash(conn)
     candidates: dict[str, tuple[UUID, ...]] = {}
     for r in rows:
         for market in r.allowlist:
             candidates[market] = (*candidates.get(market, ()), r.profile_id)
     drifts, notices = balance_drift(holdings, after, candidates=candidates)
+    shortfall = eur_shortfall(cash, after)
     result.balances = "compared"
-    _notify(runs, first, notices)
+    _notify(runs, first, [*notices, *([shortfall] if shortfall else [])])
     prices = await fetch.prices(reader, [d.market for d in drifts if d.amount > 0])
     for drift in drifts:
         for profile_id, share in drift.shares.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import LiteralString
 from uuid import UUID
 
@@ -44,6 +45,10 @@ _KNOWN_FILLS: LiteralString = "SELECT exchange_fill_id FROM fills WHERE exchange
 
 _HOLDINGS: LiteralString = "SELECT profile_id, market, quantity FROM positions ORDER BY profile_id, market"
 
+_LEDGER_CASH: LiteralString = (
+    "SELECT coalesce(sum(allocated - reserved_for_positions + realized_pnl), 0) AS cash FROM capital_accounts"
+)
+
 
 @dataclass(frozen=True)
 class ProfileRow:
@@ -80,3 +85,10 @@ async def holdings(conn: AppConnection) -> list[Holding]:
     """Every position of the user, per profile and market."""
     cur = await conn.execute(_HOLDINGS)
     return [Holding(r["profile_id"], r["market"], r["quantity"]) for r in await cur.fetchall()]
+
+
+async def ledger_cash(conn: AppConnection) -> Decimal:
+    """EUR the user's capital accounts hold as cash (free, or reserved for orders not yet filled)."""
+    cur = await conn.execute(_LEDGER_CASH)
+    row = await cur.fetchone()
+    return Decimal(row["cash"]) if row else Decimal(0)

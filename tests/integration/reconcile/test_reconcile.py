@@ -165,6 +165,20 @@ async def test_balance_drift_becomes_an_adjust_entry_and_a_report(
         await assert_clean_next_run(app_conn, settings, t)
 
 
+async def test_less_eur_on_the_exchange_than_the_ledger_counts_is_reported_until_it_is_back(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await big_tenant(app_conn, simulator, settings)  # 5000 EUR on the exchange, 3000 allocated
+    simulator.admin.set_balances(t.trade_key.account_id, {"EUR": "2000"})  # a withdrawal the ledger never saw
+    report = await reconcile(app_conn, settings, t)
+    assert report.counts()["eur_shortfall"] == 1 and gauge("eur_shortfall") == 1, report.to_json()
+    [item] = [r for r in report.accounts[0].profiles[0].reported if r["kind"] == "eur_shortfall"]
+    assert (item["ledger_cash"], item["exchange"], item["shortfall"]) == ("3000", "2000", "1000")
+    async with user_tx(app_conn, t.user_id):  # reported, never booked: which profile lost it is unknowable
+        assert (await ledger_repo.account(app_conn, t.profile_id)).allocated == D("3000")
+    simulator.admin.set_balances(t.trade_key.account_id, {"EUR": "3000"})
+    await assert_clean_next_run(app_conn, settings, t)
+
+
 async def test_one_instance_at_a_time_and_the_cli_prints_json(
         db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await big_tenant(app_conn, simulator, settings)

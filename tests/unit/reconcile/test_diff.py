@@ -16,6 +16,7 @@ from autoinvest.reconcile.diff import (
     Lookup,
     Mismatch,
     balance_drift,
+    eur_shortfall,
     lookups_needed,
     plan_orders,
 )
@@ -138,3 +139,13 @@ def test_coins_nobody_holds_go_to_the_single_candidate_or_are_reported() -> None
 
 def test_dust_below_the_tolerance_is_not_drift() -> None:
     assert balance_drift([Holding(P1, "BTC-EUR", D("0.01"))], {"BTC": bal("0.010000001")}) == ([], [])
+
+
+def test_less_eur_than_the_ledgers_hold_as_cash_is_a_shortfall_more_is_normal() -> None:
+    eur = {"EUR": Balance(symbol="EUR", available=D("900"), in_order=D("79.95"))}
+    assert eur_shortfall(D("979.95"), eur) is None
+    assert eur_shortfall(D("500"), eur) is None  # EUR not allocated to any profile
+    assert eur_shortfall(D("979.96"), eur) is None  # a cent is rounding
+    notice = eur_shortfall(D("1000"), eur)
+    assert notice is not None and notice.kind is Mismatch.EUR_SHORTFALL and notice.detail["shortfall"] == "20.05"
+    assert eur_shortfall(D("10"), {}) is not None  # no EUR at all
