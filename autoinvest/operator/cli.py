@@ -165,6 +165,51 @@ def profiles_create(
     print(_run(settings, work))
 
 
+def _change_allocation(profile: str, amount_eur: str, request_id: str | None, *, withdraw: bool) -> None:
+    import uuid
+
+    from autoinvest.db.tx import user_tx
+    from autoinvest.operator import allocation, inputs
+
+    profile_id = inputs.parse_uuid(profile, field="--profile")
+    amount = inputs.parse_eur(amount_eur, field="--eur")
+    request = allocation.require_request_id(request_id if request_id is not None else str(uuid.uuid4()))
+    settings = _settings()
+
+    async def work(conn: AppConnection) -> allocation.AllocationChange:
+        owner = await _owner(conn, "profile", profile_id)
+        async with user_tx(conn, owner):
+            return await allocation.change_allocation(conn, owner, profile_id, amount, withdraw=withdraw,
+                                                      request_id=request, actor=_actor())
+
+    _print_json(_run(settings, work).as_json())
+
+
+_REQUEST_HELP = "Idempotency key: the same key posts once, so a retried command never moves money twice."
+
+
+@profiles_app.command("allocate")
+@_command
+def profiles_allocate(
+    profile: str = typer.Option(..., "--profile", help="Profile id."),
+    eur: str = typer.Option(..., "--eur", help="EUR to add to the profile's budget, e.g. 250.00."),
+    request_id: str | None = typer.Option(None, "--request-id", help=_REQUEST_HELP),
+) -> None:
+    """Add EUR to a profile's budget (an ALLOCATE entry, audited); prints the account as JSON."""
+    _change_allocation(profile, eur, request_id, withdraw=False)
+
+
+@profiles_app.command("deallocate")
+@_command
+def profiles_deallocate(
+    profile: str = typer.Option(..., "--profile", help="Profile id."),
+    eur: str = typer.Option(..., "--eur", help="Free EUR to take back from the profile's budget."),
+    request_id: str | None = typer.Option(None, "--request-id", help=_REQUEST_HELP),
+) -> None:
+    """Take free EUR back from a profile (a DEALLOCATE entry, audited; refused beyond its free capital)."""
+    _change_allocation(profile, eur, request_id, withdraw=True)
+
+
 # ---------------------------------------------------------------- credentials
 
 @credentials_app.command("set")

@@ -264,3 +264,37 @@ def test_credentials_without_the_vault_key_name_the_variable(invoke: Cli, admin:
     assert "AUTOINVEST_VAULT_KEY_TRADE" in result.stderr and "VAULT_KEY_MISSING" in result.stderr
     assert "very-secret-value" not in result.stderr + result.stdout
     assert row_counts(admin) == before
+
+
+def test_allocation_moves_through_the_ledger_once_per_request(invoke: Cli, admin: Admin,
+                                                              tenant: tuple[uuid.UUID, uuid.UUID]) -> None:
+    _, profile_id = tenant  # 100 EUR allocated
+
+    def allocated() -> Decimal:
+        return Decimal(_one(admin, "SELECT allocated FROM capital_accounts WHERE profile_id = %s",
+                            profile_id)["allocated"])
+
+    def change(verb: str, eur: str, *request: str) -> CliResult:
+        return invoke("profiles", verb, "--profile", str(profile_id), "--eur", eur, *request)
+
+    first = change("allocate", "250.00", "--request-id", "top-up-1")
+    assert first.code == 0, first.stderr
+    assert json.loads(first.stdout)["posted"] is True and allocated() == Decimal("350.00")
+    retry = json.loads(change("allocate", "250.00", "--request-id", "top-up-1").stdout)
+    assert retry["posted"] is False and retry["account"]["allocated"] == "350.00" and allocated() == Decimal("350")
+    before = row_counts(admin)
+    for verb, eur, request, reason in [
+            ("allocate", "300", ["--request-id", "top-up-1"], "REQUEST_ID_REUSED"),
+            ("deallocate", "350.01", [], "INSUFFICIENT_FREE_CAPITAL"),
+            ("deallocate", "-5", [], "AMOUNT_NOT_POSITIVE"),
+            ("allocate", "5", ["--request-id", "not ok!"], "REQUEST_ID_INVALID")]:
+        refused = change(verb, eur, *request)
+        assert refused.code == 2 and reason in refused.stderr, refused.stderr
+    unknown = invoke("profiles", "allocate", "--profile", str(uuid.uuid4()), "--eur", "5")
+    assert unknown.code == 2 and "NOT_FOUND" in unknown.stderr
+    assert row_counts(admin) == before and allocated() == Decimal("350")
+    taken = json.loads(change("deallocate", "350").stdout)
+    assert taken["kind"] == "DEALLOCATE" and taken["account"]["free"] == "0.00" and allocated() == 0
+    audits = admin.execute("SELECT action, details->>'amount_eur' AS eur FROM audit_log WHERE subject_id = %s"
+                           " AND action LIKE 'ledger.%%' ORDER BY created_at", (str(profile_id),)).fetchall()
+    assert audits == [{"action": "ledger.allocate", "eur": "250.00"}, {"action": "ledger.deallocate", "eur": "350"}]
