@@ -46,3 +46,16 @@ def call(
     if raw_body:
         headers["Content-Type"] = "application/json"
     return httpx.request(method, base_v2 + path + query, headers=headers, content=raw_body or None, timeout=30)
+
+
+def place_order(base_v2: str, key: SimKey, *, operator_id: int = 1, **body: Any) -> dict[str, Any]:
+    """POST /order on BTC-EUR (unless `market` is given); asserts HTTP 200 and returns the order."""
+    response = call(base_v2, key, "POST", "/order", body={"market": "BTC-EUR", "operatorId": operator_id, **body})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def get_order(base_v2: str, key: SimKey, order_id: str, market: str = "BTC-EUR") -> dict[str, Any]:
+    result: dict[str, Any] = call(base_v2, key, "GET", "/order", {"market": market, "orderId": order_id}).json()
+    return result

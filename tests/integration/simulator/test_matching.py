@@ -25,16 +25,11 @@ def paused(simulator: RunningSimulator) -> Iterator[RunningSimulator]:
 
 
 def place(sim: RunningSimulator, key: SimKey, **body: Any) -> dict[str, Any]:
-    response = signed.call(sim.url, key, "POST", "/order", body={"market": "BTC-EUR", "operatorId": OPERATOR, **body})
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
+    return signed.place_order(sim.url, key, operator_id=OPERATOR, **body)
 
 
 def get(sim: RunningSimulator, key: SimKey, order_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = signed.call(sim.url, key, "GET", "/order",
-                                         {"market": "BTC-EUR", "orderId": order_id}).json()
-    return result
+    return signed.get_order(sim.url, key, order_id)
 
 
 def test_limit_buy_rests_then_fills_partly_and_fully(paused: RunningSimulator) -> None:

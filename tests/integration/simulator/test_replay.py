@@ -55,16 +55,14 @@ def expected(candle: tuple[int, str, str, str, str, str]) -> list[Decimal]:
 
 
 def place(sim: RunningSimulator, key: SimKey, **body: Any) -> str:
-    response = signed.call(sim.url, key, "POST", "/order", body={"market": "BTC-EUR", "operatorId": 1, **body})
-    assert response.status_code == 200 and response.json()["status"] == "new", response.text
-    order_id: str = response.json()["orderId"]
+    order = signed.place_order(sim.url, key, **body)
+    assert order["status"] == "new", order
+    order_id: str = order["orderId"]
     return order_id
 
 
 def status(sim: RunningSimulator, key: SimKey, order_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = signed.call(sim.url, key, "GET", "/order",
-                                         {"market": "BTC-EUR", "orderId": order_id}).json()
-    return result
+    return signed.get_order(sim.url, key, order_id)
 
 
 def offset_from_history(sim: RunningSimulator) -> int:
