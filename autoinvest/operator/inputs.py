@@ -32,12 +32,17 @@ def parse_uuid(text: str, *, field: str = "id") -> UUID:
         raise InputError(f"{field}: {text!r} is not a UUID", reason="ID_INVALID") from None
 
 
-def parse_eur(text: str, *, field: str = "amount") -> Decimal:
-    """A positive EUR amount from plain decimal text ("12.50"); exponents, floats' garbage and NaN are refused."""
+def _plain_decimal(text: str, *, field: str, example: str) -> Decimal:
+    # Exponents, floats' garbage and NaN are refused: an amount is written the way a person writes money.
     raw = text.strip()
     if not _PLAIN_DECIMAL.match(raw):
-        raise InputError(f"{field}: {text!r} is not a plain decimal number like 12.50", reason="AMOUNT_INVALID")
-    return require_eur(Decimal(raw), field=field)
+        raise InputError(f"{field}: {text!r} is not a plain decimal number like {example}", reason="AMOUNT_INVALID")
+    return Decimal(raw)
+
+
+def parse_eur(text: str, *, field: str = "amount") -> Decimal:
+    """A positive EUR amount from plain decimal text ("12.50")."""
+    return require_eur(_plain_decimal(text, field=field, example="12.50"), field=field)
 
 
 def require_eur(value: Decimal, *, field: str = "amount") -> Decimal:
@@ -60,10 +65,7 @@ def require_eur(value: Decimal, *, field: str = "amount") -> Decimal:
 
 def parse_base_amount(text: str, *, field: str = "amount_base") -> Decimal:
     """A positive base-asset quantity from plain decimal text ("0.0015")."""
-    raw = text.strip()
-    if not _PLAIN_DECIMAL.match(raw):
-        raise InputError(f"{field}: {text!r} is not a plain decimal number like 0.0015", reason="AMOUNT_INVALID")
-    return require_base_amount(Decimal(raw), field=field)
+    return require_base_amount(_plain_decimal(text, field=field, example="0.0015"), field=field)
 
 
 def require_base_amount(value: Decimal, *, field: str = "amount_base") -> Decimal:
