@@ -52,30 +52,61 @@ async def heartbeat(conn: AppConnection, loop_name: str, error: str | None = Non
 
 async def _loop(name: str, app_url: str, one_pass: Pass, stop: asyncio.Event, poll_s: float,
                 wake_channel: str | None = None) -> None:
-    conn = await tx.connect(app_url)
-    listener = None
-    if wake_channel is not None:  # LISTEN wakes the loop at once; polling is the fallback
-        listener = await tx.connect(app_url)
-        await listener.set_autocommit(True)
-        await listener.execute(f"LISTEN {wake_channel}")
+    conn: AppConnection | None = None
+    listener: AppConnection | None = None  # LISTEN wakes the loop at once; polling is the fallback
     try:
         while not stop.is_set():
-            started = time.monotonic()
             try:
-                await one_pass(conn)
-                await heartbeat(conn, name)
-                metrics.LOOP_PASSES.labels(name, "ok").inc()
-                metrics.LOOP_LAST_SUCCESS.labels(name).set_to_current_time()
-            except AutoInvestError as exc:
-                log.warning("loop pass failed", extra={"loop": name, "reason": exc.reason})
-                metrics.LOOP_PASSES.labels(name, "error").inc()
-                await heartbeat(conn, name, error=exc.reason)
+                if conn is None or tx.is_broken(conn):
+                    conn = await _reopen(conn, app_url)
+                if wake_channel is not None and (listener is None or tx.is_broken(listener)):
+                    listener = await _reopen(listener, app_url)
+                    await listener.set_autocommit(True)
+                    await listener.execute(f"LISTEN {wake_channel}")
+            except AutoInvestError as exc:  # the database is unreachable: try again after the poll interval
+                log.warning("loop cannot reach the database", extra={"loop": name, "reason": exc.reason})
+                await _wait(stop, None, poll_s)
+                continue
+            started = time.monotonic()
+            await _one_pass(name, conn, one_pass)
             metrics.LOOP_PASS_SECONDS.labels(name).observe(time.monotonic() - started)
-            await _wait(stop, listener, poll_s)
+            try:
+                await _wait(stop, listener, poll_s)
+            except Exception:
+                if listener is None or not tx.is_broken(listener):
+                    raise
     finally:
-        await conn.close()
-        if listener is not None:
-            await listener.close()
+        for c in (conn, listener):
+            if c is not None:
+                with contextlib.suppress(Exception):
+                    await c.close()
+
+
+async def _reopen(conn: AppConnection | None, app_url: str) -> AppConnection:
+    if conn is not None:
+        with contextlib.suppress(Exception):
+            await conn.close()
+    return await tx.connect(app_url)
+
+
+async def _one_pass(name: str, conn: AppConnection, one_pass: Pass) -> None:
+    """One pass and its heartbeat. A lost connection (a server restart, a session PostgreSQL ended) is
+    reconnected by the caller; any other unexpected error is a bug and stops the worker loudly."""
+    try:
+        try:
+            await one_pass(conn)
+            await heartbeat(conn, name)
+            metrics.LOOP_PASSES.labels(name, "ok").inc()
+            metrics.LOOP_LAST_SUCCESS.labels(name).set_to_current_time()
+        except AutoInvestError as exc:
+            log.warning("loop pass failed", extra={"loop": name, "reason": exc.reason})
+            metrics.LOOP_PASSES.labels(name, "error").inc()
+            await heartbeat(conn, name, error=exc.reason)
+    except Exception:
+        if not tx.is_broken(conn):
+            raise
+        log.warning("loop lost its database connection; reconnecting", extra={"loop": name})
+        metrics.LOOP_PASSES.labels(name, "error").inc()
 
 
 async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -17,17 +18,38 @@ from autoinvest.errors import DatabaseError, UnsafeDatabaseRole
 AppConnection = psycopg.AsyncConnection[dict[str, Any]]
 T = TypeVar("T")
 
+#: No transaction of ours waits on anything but the database (exchange and LLM calls happen between
+#: transactions), so one left idle this long belongs to a process that hangs or was paused. PostgreSQL then
+#: ends its session: its row locks go, and a lease that has run out can be taken over (fencing keeps the
+#: paused process from writing when it wakes).
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
+
 
 def make_pool(app_url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool[AppConnection]:
     """A pool of application-role connections (open it with ``await pool.open()``)."""
     return AsyncConnectionPool(app_url, min_size=min_size, max_size=max_size, open=False,
-                               kwargs={"row_factory": dict_row}, connection_class=psycopg.AsyncConnection)
+                               kwargs={"row_factory": dict_row, "application_name": f"autoinvest-{os.getpid()}"},
+                               connection_class=psycopg.AsyncConnection, configure=_configure)
+
+
+async def _configure(conn: AppConnection) -> None:
+    await conn.execute(f"SET idle_in_transaction_session_timeout = {IDLE_IN_TRANSACTION_TIMEOUT_MS}")
+    await conn.commit()
+
+
+def is_broken(conn: AppConnection) -> bool:
+    """True when the connection is unusable (server restart, session ended): reconnect, do not retry on it."""
+    return conn.closed or conn.broken
 
 
 async def connect(app_url: str) -> AppConnection:
     """Connect as the application role; a refused connection becomes a DatabaseError with a hint."""
     try:
-        return await psycopg.AsyncConnection.connect(app_url, row_factory=dict_row)
+        # The process id names the session in pg_stat_activity: an operator sees which process holds what.
+        conn = await psycopg.AsyncConnection.connect(app_url, row_factory=dict_row,
+                                                     application_name=f"autoinvest-{os.getpid()}")
+        await _configure(conn)
+        return conn
     except psycopg.OperationalError as exc:
         # libpq's message names host and user, never the password.
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

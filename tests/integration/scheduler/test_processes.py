@@ -11,6 +11,7 @@ No process here has AUTOINVEST_VAULT_KEY_TRADE: scanning never needs the trade k
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import signal
 import subprocess
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from autoinvest.db.tx import AppConnection, system_tx, user_tx
+from autoinvest.db.tx import IDLE_IN_TRANSACTION_TIMEOUT_MS, AppConnection, connect, is_broken, system_tx, user_tx
 from autoinvest.scheduler.jobs import INCOMPLETE
 from tests.integration.scanner.helpers import events, job, proposals
 from tests.integration.scheduler.isolated import admin_execute
@@ -178,3 +179,34 @@ async def test_a_paused_worker_cannot_write_after_its_lease_was_taken_over(
     async with user_tx(scan_conn, t.user_id):
         cur = await scan_conn.execute("SELECT count(*) AS n FROM trade_proposals WHERE scan_fencing_token = 1")
         assert (await cur.fetchone()) == {"n": 0}
+
+
+async def test_a_session_stalled_inside_a_transaction_does_not_hold_its_job_forever(
+        scan_db: DatabaseUnderTest, scan_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    # A worker paused between a statement and its COMMIT (say, mid-renewal) keeps the job's row lock, and the
+    # claim skips locked rows. PostgreSQL ends such a session after IDLE_IN_TRANSACTION_TIMEOUT_MS.
+    (t,) = await _tenants(scan_conn, simulator, tmp_path, 1, scan_interval_seconds=60)
+    stalled = await connect(scan_db.app_url)
+    worker: subprocess.Popen[str] | None = None
+    try:
+        await stalled.execute("SELECT set_config('app.user_id', %s, true)", (str(t.user_id),))
+        cur = await stalled.execute("SELECT id FROM scan_jobs WHERE user_id = %s FOR UPDATE", (t.user_id,))
+        assert await cur.fetchone() is not None  # holding the row lock, idle in transaction
+        worker = _start(_env(scan_db, simulator))
+        started = time.monotonic()
+
+        async def completed() -> bool:
+            return bool(await events(scan_conn, t.user_id))
+
+        await _until(completed, IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000 + 30, "the job to run despite the stall")
+        assert time.monotonic() - started > IDLE_IN_TRANSACTION_TIMEOUT_MS / 1000 - 2  # it did wait for the lock
+        with pytest.raises(Exception):  # noqa: B017 (psycopg's class for "session ended" varies by timing)
+            await stalled.execute("SELECT 1")
+        assert is_broken(stalled)
+    finally:
+        if worker is not None:
+            _stop(worker)
+        with contextlib.suppress(Exception):
+            await stalled.close()
+    (run,) = await events(scan_conn, t.user_id)
+    assert worker is not None and run["worker"].endswith(f":{worker.pid}")
