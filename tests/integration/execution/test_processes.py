@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from autoinvest import runtime
@@ -130,3 +131,24 @@ async def test_a_crash_at_every_failpoint_then_a_restarted_worker(
     assert account.reserved_for_orders == 0
     assert account.allocated - account.reserved_for_positions + account.realized_pnl >= 0
     assert (account.reserved_for_positions > 0) == (expected_orders == 1)
+
+
+async def test_a_worker_whose_sessions_are_ended_reconnects_and_goes_on(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings_for(simulator, tmp_path))
+    worker = processes.start(["worker", "--roles", "executor,resolver,monitor", "--poll-s", "0.3"],
+                             processes.env_for(db, simulator))
+    try:
+        first = await make_proposal(app_conn, t.user_id, t.profile_id, market="ETH-EUR")
+        assert await _wait_terminal(app_conn, t.user_id, first, timeout_s=60) == "FILLED"
+        with psycopg.connect(db.admin_url, autocommit=True) as admin:  # a server restart, as the worker sees it
+            ended = admin.execute("SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity"
+                                  " WHERE application_name = %s", (f"autoinvest-{worker.pid}",)).fetchone()
+        assert ended is not None and ended[0] >= 3  # a connection per loop, and the executor's listener
+        second = await make_proposal(app_conn, t.user_id, t.profile_id)
+        assert await _wait_terminal(app_conn, t.user_id, second, timeout_s=60) == "FILLED"
+        assert worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
