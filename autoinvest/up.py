@@ -86,9 +86,10 @@ async def _live_view(conn: AppConnection, demo: paper.Demo, exchange: paper.Pape
     if not console.is_terminal:  # in a pipe or a log: one summary line every 10 s
         while not stop.is_set():
             snapshot = await _snapshot(conn, demo, exchange)
-            console.print(f"prices {snapshot['prices']} proposals {len(snapshot['proposals'])} "
-                          f"executions {len(snapshot['executions'])} positions {len(snapshot['positions'])} "
-                          f"capital {snapshot['capital']}")
+            latest = ", ".join(e["state"] + (f" ({e['reasons']})" if e["reasons"] else "")
+                               for e in snapshot["executions"])
+            console.print(f"prices {snapshot['prices']} latest executions [{latest}] "
+                          f"positions {len(snapshot['positions'])} capital {snapshot['capital']}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 10)
         return
