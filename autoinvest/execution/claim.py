@@ -36,11 +36,12 @@ class ClaimResult:
     reasons: tuple[str, ...] = field(default=())
 
 
-async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> ClaimResult:
-    """Claim the proposal for execution, at most once ever."""
+async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID, *,
+                sell_quote: facts_query.SellQuote | None = None) -> ClaimResult:
+    """Claim the proposal for execution, at most once ever (``sell_quote``: see ``facts.load``)."""
     try:
         async with user_tx(conn, user_id):
-            return await _claim_in_tx(conn, user_id, proposal_id)
+            return await _claim_in_tx(conn, user_id, proposal_id, sell_quote)
     except driver.UniqueViolation:
         # Only reachable if two claims bypassed the profile lock; the constraint still holds the line.
         async with user_tx(conn, user_id):
@@ -50,7 +51,8 @@ async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> ClaimR
         return ClaimResult(Outcome.WAITING, None, (ENTRY_IN_PROGRESS,))
 
 
-async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> ClaimResult:
+async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
+                       sell_quote: facts_query.SellQuote | None) -> ClaimResult:
     # Serialise every claim of this profile: the counters read below cannot change under us.
     cur = await conn.execute(
         "SELECT pr.id FROM profiles pr JOIN trade_proposals p ON p.profile_id = pr.id"
@@ -61,7 +63,7 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID) ->
     if existing is not None:
         return ClaimResult(Outcome.ALREADY_CLAIMED, existing, existing.reasons)
 
-    snapshot = await facts_query.load(conn, proposal_id)
+    snapshot = await facts_query.load(conn, proposal_id, sell_quote=sell_quote)
     facts = snapshot.facts
     cur = await conn.execute(
         "SELECT 1 FROM executions WHERE profile_id = %s AND market = %s"
@@ -75,7 +77,10 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID) ->
     state = ExecutionState.CLAIMED if decision.allowed else ExecutionState.REJECTED
     execution_id = uuid.uuid4()
     reserve = reservations.required_eur(facts.amount_eur) if decision.allowed and facts.side is Side.BUY else None
-    preflight = {"facts": facts_to_json(facts), "decision": decision.to_json()}
+    preflight: dict[str, object] = {"facts": facts_to_json(facts), "decision": decision.to_json()}
+    if snapshot.sell_quote is not None:
+        preflight["converted"] = {"amount_eur": str(snapshot.amount_eur), "at_bid": str(snapshot.sell_quote.bid),
+                                  "amount_base": str(snapshot.amount_base)}
     cur = await conn.execute(
         """
         INSERT INTO executions (id, user_id, profile_id, proposal_id, market, side, state, client_order_id,

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from autoinvest.db.tx import AppConnection
+from autoinvest.domain.money import quantize_down
 from autoinvest.domain.states import Side
 from autoinvest.errors import NotFound
 from autoinvest.execution import reservations
@@ -66,12 +67,33 @@ class Snapshot:
     user_id: UUID
     profile_id: UUID
     amount_eur: Decimal | None
-    amount_base: Decimal | None
+    amount_base: Decimal | None  #: the proposal's, or a sell's EUR size converted at ``sell_quote``
+    sell_quote: SellQuote | None = None  #: what a sell sized in EUR was converted at
 
 
-def _eur_estimate(row: dict[str, Any]) -> Decimal:
+@dataclass(frozen=True)
+class SellQuote:
+    """The exchange's best bid and the market's quantity precision, read just before a claim."""
+
+    bid: Decimal
+    quantity_decimals: int
+
+
+def _converted_base(row: dict[str, Any], quote: SellQuote | None) -> Decimal | None:
+    """A sell sized in EUR becomes a base amount at the best bid, rounded down to the market's precision: the
+    pre-flight can then prove it covered by the position, and the order sells exactly that, whatever the price
+    does next. None (the rule then denies the sell) without a quote."""
+    if row["side"] != Side.SELL.value or row["amount_base"] is not None or quote is None or quote.bid <= 0:
+        return None
+    base = quantize_down(Decimal(row["amount_eur"]) / quote.bid, Decimal(1).scaleb(-quote.quantity_decimals))
+    return base if base > 0 else None
+
+
+def _eur_estimate(row: dict[str, Any], quote: SellQuote | None = None) -> Decimal:
     if row["amount_eur"] is not None:
         return Decimal(row["amount_eur"])
+    if quote is not None:  # converted from EUR: what it sells for at the bid it was converted at
+        return Decimal(row["amount_base"]) * quote.bid
     # A sell sized in base is valued at the position's average cost (no price lookup inside the claim).
     quantity = Decimal(row["position_quantity"])
     if quantity <= 0:
@@ -79,12 +101,18 @@ def _eur_estimate(row: dict[str, Any]) -> Decimal:
     return Decimal(row["amount_base"]) * Decimal(row["position_cost_eur"]) / quantity
 
 
-async def load(conn: AppConnection, proposal_id: UUID) -> Snapshot:
-    """Read every fact of the proposal in one statement (call inside the claim transaction)."""
+async def load(conn: AppConnection, proposal_id: UUID, *, sell_quote: SellQuote | None = None) -> Snapshot:
+    """Read every fact of the proposal in one statement (call inside the claim transaction).
+
+    ``sell_quote`` (read from the exchange before the transaction) converts a sell sized in EUR to base."""
     cur = await conn.execute(FACTS_SQL, {"proposal_id": proposal_id})
-    row = await cur.fetchone()
-    if row is None:
+    found = await cur.fetchone()
+    if found is None:
         raise NotFound(f"proposal {proposal_id} not found (or not yours)", reason="PROPOSAL_NOT_FOUND")
+    converted = _converted_base(found, sell_quote)
+    used = sell_quote if converted is not None else None
+    row = found if converted is None else {**found, "amount_base": converted, "amount_eur": None}
+    estimate = _eur_estimate(row, used)
     last = (LastTrade(at=row["last_trade_at"], side=Side(row["last_trade_side"]))
             if row["last_trade_at"] is not None else None)
     facts = PreflightFacts(
@@ -92,7 +120,7 @@ async def load(conn: AppConnection, proposal_id: UUID) -> Snapshot:
         global_kill=bool(row["global_kill"]), user_kill=bool(row["user_kill"]),
         profile_trading_enabled=bool(row["trading_enabled"]),
         status=str(row["status"]), market=str(row["market"]), side=Side(row["side"]),
-        amount_eur=_eur_estimate(row),
+        amount_eur=estimate,
         amount_base=Decimal(row["amount_base"]) if row["amount_base"] is not None else None,
         confidence=int(row["confidence"]),
         expires_at=row["expires_at"],
@@ -108,13 +136,13 @@ async def load(conn: AppConnection, proposal_id: UUID) -> Snapshot:
         last_trade=last,
         available_eur=Decimal(row["available_eur"]),
         position_quantity=Decimal(row["position_quantity"]),
-        fee_headroom_eur=reservations.required_eur(_eur_estimate(row)) - _eur_estimate(row),
+        fee_headroom_eur=reservations.required_eur(estimate) - estimate,
         exchange_min_order_eur=(Decimal(row["exchange_min_order_eur"])
                                 if row["exchange_min_order_eur"] is not None else None),
     )
     return Snapshot(facts=facts, proposal_id=proposal_id, user_id=row["user_id"],
                     profile_id=row["profile_id"],
-                    amount_eur=row["amount_eur"], amount_base=row["amount_base"])
+                    amount_eur=found["amount_eur"], amount_base=row["amount_base"], sell_quote=used)
 
 
 async def kill_switches(conn: AppConnection, profile_id: UUID) -> KillSwitches:

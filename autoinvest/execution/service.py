@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 from autoinvest.db.ids import owner_of
-from autoinvest.db.tx import AppConnection
+from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState
-from autoinvest.errors import AutoInvestError
+from autoinvest.errors import AutoInvestError, ExchangeUnavailable, RateLimited
 from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.execution import claim as claiming
+from autoinvest.execution.facts import SellQuote
 from autoinvest.execution.failpoints import failpoint
 from autoinvest.execution.records import Execution
 from autoinvest.execution.resolve import ResolveSettings
@@ -21,6 +23,8 @@ from autoinvest.execution.resolve import resolve as resolve_lookup
 from autoinvest.execution.submit import SubmitSettings, refuse, submit
 from autoinvest.lifecycle.apply import apply_order
 from autoinvest.observability import metrics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -97,7 +101,8 @@ async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: Client
                   settings: SubmitSettings) -> ExecutionResult:
     """Claim, then submit: at most one exchange order for this proposal, whoever calls and however often."""
     user_id = await owner_of(conn, "proposal", proposal_id)
-    claimed = await claiming.claim(conn, user_id, proposal_id)
+    claimed = await claiming.claim(conn, user_id, proposal_id,
+                                   sell_quote=await _sell_quote(conn, user_id, proposal_id, clients_for))
     if claimed.outcome is claiming.Outcome.WAITING:
         metrics.EXECUTIONS.labels("waiting").inc()
         return ExecutionResult(None, proposal_id, "WAITING", None, None, claimed.reasons, ExitCode.WAITING)
@@ -109,6 +114,41 @@ async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: Client
     failpoint("after-claim-commit")
     execution = await submit_claimed(conn, user_id, execution.id, clients_for=clients_for, settings=settings)
     return _result(execution)
+
+
+_EUR_SELL: LiteralString = (
+    "SELECT p.market FROM trade_proposals p WHERE p.id = %s AND p.side = 'sell' AND p.amount_base IS NULL"
+    " AND p.status = 'APPROVED' AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id)"
+)
+
+
+async def _sell_quote(conn: AppConnection, user_id: UUID, proposal_id: UUID,
+                      clients_for: ClientsFor) -> SellQuote | None:
+    """The best bid and quantity precision for a sell sized in EUR that is about to be claimed (read before the
+    claim's transaction: no exchange call ever runs inside one); None for anything else, or when there is no
+    usable key or quote, and then the pre-flight denies the sell. A passing outage (rate limit, exchange down)
+    raises instead: the proposal stays untouched and the next attempt tries again."""
+    async with user_tx(conn, user_id):
+        cur = await conn.execute(_EUR_SELL, (proposal_id,))
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    market = str(row["market"])
+    try:
+        clients = await clients_for(conn, user_id)
+        try:
+            ticker = (await clients.reader.tickers([market])).get(market)
+            spec = next((m for m in await clients.reader.markets() if m.market == market), None)
+        finally:
+            await clients.close()
+    except (RateLimited, ExchangeUnavailable):
+        raise
+    except AutoInvestError as exc:
+        log.warning("no quote to size a sell in EUR", extra={"proposal_id": str(proposal_id), "reason": exc.reason})
+        return None
+    if ticker is None or ticker.bid is None or spec is None or spec.quantity_decimals is None:
+        return None
+    return SellQuote(bid=ticker.bid, quantity_decimals=spec.quantity_decimals)
 
 
 def _result(execution: Execution, code: ExitCode | None = None) -> ExecutionResult:

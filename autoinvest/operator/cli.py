@@ -62,10 +62,6 @@ def _actor() -> str:
     return os.environ.get("USER") or "operator"
 
 
-def _warn(message: str) -> None:
-    _root().err.print(f"[yellow]warning[/yellow] {message}", highlight=False)
-
-
 def _run(settings: Settings, work: Callable[[AppConnection], Awaitable[T]]) -> T:
     from autoinvest.db import urls
     from autoinvest.db.tx import run_with_connection
@@ -248,7 +244,8 @@ def proposals_create(
     profile: str = typer.Option(..., "--profile", help="Profile id."),
     market: str = typer.Option(..., "--market", help="Market, e.g. BTC-EUR."),
     side: str = typer.Option(..., "--side", help="buy | sell."),
-    amount_eur: str | None = typer.Option(None, "--amount-eur", help="Order size in EUR, e.g. 25.00 (buys)."),
+    amount_eur: str | None = typer.Option(
+        None, "--amount-eur", help="Order size in EUR, e.g. 25.00 (a sell: converted at the best bid when executed)."),
     amount_base: str | None = typer.Option(
         None, "--amount-base", help="Sell size in the base asset, e.g. 0.0015 (instead of --amount-eur)."),
     confidence: str = typer.Option(..., "--confidence", help="0, 25, 50, 75 or 100."),
@@ -265,9 +262,6 @@ def proposals_create(
     parsed_side = inputs.parse_side(side)
     amount = None if amount_eur is None else inputs.parse_eur(amount_eur, field="--amount-eur")
     base = None if amount_base is None else inputs.parse_base_amount(amount_base, field="--amount-base")
-    if amount is not None and parsed_side.value == "sell":  # exactly-one and sell-only: create_proposal checks
-        _warn("a sell sized in EUR cannot be proven covered by the position: the pre-flight will deny it "
-              "(INSUFFICIENT_CAPITAL); use --amount-base")
     conf = inputs.parse_confidence(confidence)
     lifetime = None if ttl is None else inputs.parse_ttl(ttl)
     settings = _settings()

@@ -121,8 +121,8 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
                           rationale: str = "", source: str = "manual") -> Proposal:
     """Create a proposal in the caller's user_tx: PENDING, or APPROVED by 'auto' at/above the profile's threshold.
 
-    Exactly one size: ``amount_eur`` (buys; a sell sized in EUR is accepted but the pre-flight denies it, since
-    it cannot be proven covered by the position) or ``amount_base`` (sells only). ``ttl`` None uses the policy's
+    Exactly one size: ``amount_eur`` (a sell sized in EUR is converted to base at the best bid when executed)
+    or ``amount_base`` (sells only). ``ttl`` None uses the policy's
     proposal_ttl_seconds; expiry is counted from database time. Only the proposal's shape is checked here:
     whether it may trade is the pre-flight's decision at execution.
     """

@@ -16,7 +16,8 @@ Boundaries (each one has a test at the exact edge):
   ``confidence < min_confidence``.
 - allowlist: empty denies everything (ALLOWLIST_EMPTY_DENY_BY_DEFAULT alone, not MARKET_NOT_ALLOWED as well).
 - capital: a buy needs ``amount_eur + fee_headroom_eur <= available_eur``; a sell needs
-  ``amount_base <= position_quantity`` (a sell without ``amount_base`` cannot be proven covered and is denied);
+  ``amount_base <= position_quantity`` (a sell sized in EUR is converted to base at the best bid before the claim;
+  one still without ``amount_base`` cannot be proven covered and is denied);
   both deny as INSUFFICIENT_CAPITAL.
 """
 
@@ -232,8 +233,8 @@ def check_capital(facts: PreflightFacts) -> Reason | None:
     if facts.amount_base is None:
         return Reason(
             ReasonCode.INSUFFICIENT_CAPITAL,
-            f"Sell on {facts.market} has no base amount, so it cannot be checked against the position of"
-            f" {facts.position_quantity}.",
+            f"Sell on {facts.market} has no base amount (no price to convert its EUR size), so it cannot be checked"
+            f" against the position of {facts.position_quantity}.",
         )
     if facts.amount_base > facts.position_quantity:
         return Reason(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from autoinvest import runtime
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, make_pool, system_tx, user_tx
+from autoinvest.errors import ExchangeUnavailable
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
 from autoinvest.execution import claim as claiming
@@ -89,6 +90,43 @@ async def test_a_position_bought_then_sold_in_base_closes_with_fees_realized(
         position = await cur.fetchone()
     assert position == {"quantity": 0, "cost_basis_eur": 0, "realized_pnl_eur": gross - fees}
     assert account.realized_pnl == gross - fees and account.reserved_for_positions == 0
+
+
+async def test_a_sell_sized_in_eur_is_converted_at_the_bid_and_never_sells_more_than_held(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    bought = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id,
+                                                          amount_eur=Decimal("20")), settings)
+    assert bought.state == "FILLED", bought
+    too_big = await make_proposal(app_conn, t.user_id, t.profile_id, side="sell", amount_eur=Decimal("30"))
+    refused = await _execute(app_conn, too_big, settings)  # €30 of BTC at the bid is more than the €20 held
+    assert refused.state == "REJECTED" and "INSUFFICIENT_CAPITAL" in refused.reasons, refused
+    assert orders_of(simulator, client_order_id(t.user_id, too_big)) == []
+
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, side="sell", amount_eur=Decimal("10"))
+    simulator.admin.fault("GET /ticker/book", "maintenance", count=1)  # no bid for now: try again, never deny
+    with pytest.raises(ExchangeUnavailable):
+        await _execute(app_conn, proposal, settings)
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT count(*) AS n FROM executions WHERE proposal_id = %s", (proposal,))
+        assert await cur.fetchone() == {"n": 0}
+    sold = await _execute(app_conn, proposal, settings)
+    assert sold.state == "FILLED", sold
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT amount_eur, amount_base, preflight FROM executions WHERE proposal_id = %s",
+                                     (proposal,))
+        execution = await cur.fetchone()
+        cur = await app_conn.execute("SELECT quantity FROM positions WHERE profile_id = %s", (t.profile_id,))
+        position = await cur.fetchone()
+    assert execution is not None and position is not None
+    bid = Decimal(execution["preflight"]["converted"]["at_bid"])
+    assert abs(bid / simulator.admin.prices()["BTC-EUR"] - 1) < Decimal("0.01")  # the market's bid, then
+    assert execution["amount_eur"] == Decimal("10")
+    assert execution["amount_base"] == (Decimal("10") / bid).quantize(Decimal("1E-8"), rounding=ROUND_DOWN)
+    [order] = orders_of(simulator, client_order_id(t.user_id, proposal))
+    assert Decimal(order["amount"]) == execution["amount_base"] and order["side"] == "sell"  # sold in base
+    held = Decimal(orders_of(simulator, client_order_id(t.user_id, bought.proposal_id))[0]["filledAmount"])
+    assert position["quantity"] == held - execution["amount_base"]
 
 
 @pytest.mark.parametrize("callers", [10, 100])

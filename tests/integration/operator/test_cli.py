@@ -205,7 +205,9 @@ def test_a_sell_is_sized_in_base(invoke: Cli, admin: Admin, tenant: tuple[uuid.U
     assert row == {"side": "sell", "amount_eur": None, "amount_base": Decimal("0.0015")}
     by_eur = invoke("proposals", "create", "--profile", str(profile_id), "--market", "BTC-EUR", "--side", "sell",
                     "--amount-eur", "10", "--confidence", "75")
-    assert by_eur.code == 0 and "--amount-base" in by_eur.stderr  # accepted, with a warning that it will be denied
+    assert by_eur.code == 0, by_eur.stderr  # converted to base at the best bid when it is executed
+    assert _one(admin, "SELECT amount_eur, amount_base FROM trade_proposals WHERE id = %s", _id(by_eur)) == {
+        "amount_eur": Decimal("10"), "amount_base": None}
 
 
 def test_decisions_follow_the_state_rules(invoke: Cli, admin: Admin, tenant: tuple[uuid.UUID, uuid.UUID]) -> None:
