@@ -59,6 +59,14 @@ SELECT g.kill_switch AS global_kill, u.kill_switch AS user_kill, pol.trading_ena
 
 
 @dataclass(frozen=True)
+class SellQuote:
+    """The exchange's best bid and the market's quantity precision, read just before a claim."""
+
+    bid: Decimal
+    quantity_decimals: int
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The facts and the ids they were read for."""
 
@@ -69,14 +77,6 @@ class Snapshot:
     amount_eur: Decimal | None
     amount_base: Decimal | None  #: the proposal's, or a sell's EUR size converted at ``sell_quote``
     sell_quote: SellQuote | None = None  #: what a sell sized in EUR was converted at
-
-
-@dataclass(frozen=True)
-class SellQuote:
-    """The exchange's best bid and the market's quantity precision, read just before a claim."""
-
-    bid: Decimal
-    quantity_decimals: int
 
 
 def _converted_base(row: dict[str, Any], quote: SellQuote | None) -> Decimal | None:
