@@ -47,6 +47,11 @@ SELECT user_id, allocated, reserved_for_orders, reserved_for_positions, realized
 SELECT user_id, allocated, reserved_for_orders, reserved_for_positions, realized_pnl
   FROM capital_accounts WHERE profile_id = %(profile_id)s FOR UPDATE
 
+-- entry --
+-- One entry of a profile by its (kind, reference), if posted
+SELECT kind, reference, d_allocated, d_reserved_for_orders, d_reserved_for_positions, d_realized_pnl, memo
+  FROM ledger_entries WHERE profile_id = %(profile_id)s AND kind = %(kind)s AND reference = %(reference)s
+
 -- entries --
 -- Every entry of a profile in posting order
 SELECT kind, reference, d_allocated, d_reserved_for_orders, d_reserved_for_positions, d_realized_pnl, memo

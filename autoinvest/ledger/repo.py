@@ -92,6 +92,13 @@ async def entries(conn: AppConnection, profile_id: UUID) -> list[Entry]:
     return [_entry(row) for row in await cur.fetchall()]
 
 
+async def posted(conn: AppConnection, profile_id: UUID, entry: Entry) -> Entry | None:
+    """The profile's entry with this entry's (kind, reference), if one was posted: a retry finds its original."""
+    row = await _maybe_one(conn, "entry", {"profile_id": profile_id, "kind": entry.kind.value,
+                                           "reference": entry.reference})
+    return None if row is None else _entry(row)
+
+
 async def reservation_remaining(conn: AppConnection, profile_id: UUID, execution_id: UUID) -> Decimal:
     """What is still reserved for an execution (for a fill's or fee's ``from_reservation`` and the release)."""
     row = await _one(conn, "reservation_remaining", {"profile_id": profile_id, "execution_id": str(execution_id)})

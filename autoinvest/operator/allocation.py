@@ -59,11 +59,11 @@ async def change_allocation(conn: AppConnection, user_id: UUID, profile_id: UUID
     if await fetch_optional(conn, _LOCK_PROFILE, {"id": profile_id, "user": user_id}) is None:
         raise NotFound(f"no profile with id {profile_id}")
     entry = (ledger_entries.deallocate if withdraw else ledger_entries.allocate)(profile_id, request, amount)
-    earlier = [e for e in await ledger_repo.entries(conn, profile_id) if e.reference == entry.reference]
-    if earlier and earlier[0].d_allocated != entry.d_allocated:
-        raise InputError(f"request id {request!r} was already used for {abs(earlier[0].d_allocated)} EUR",
+    earlier = await ledger_repo.posted(conn, profile_id, entry)
+    if earlier is not None and earlier.d_allocated != entry.d_allocated:
+        raise InputError(f"request id {request!r} was already used for {abs(earlier.d_allocated)} EUR",
                          reason="REQUEST_ID_REUSED")
-    if not earlier and withdraw:
+    if earlier is None and withdraw:
         free = (await ledger_repo.account(conn, profile_id)).free
         if amount > free:  # the CHECK would refuse it too; this says why in the user's terms
             raise InputError(f"cannot take back {amount} EUR: only {free} EUR of this profile is free (the rest"

@@ -47,20 +47,7 @@ def parse_eur(text: str, *, field: str = "amount") -> Decimal:
 
 def require_eur(value: Decimal, *, field: str = "amount") -> Decimal:
     """Check a Decimal EUR amount: finite, positive, at most cents, below a sanity bound."""
-    # A runtime check as well as a type hint: a float here has already lost precision.
-    if not isinstance(value, Decimal) or not value.is_finite():
-        raise InputError(f"{field}: {value!r} must be a finite Decimal", reason="AMOUNT_INVALID")
-    if value <= 0:
-        raise InputError(f"{field}: {value} must be positive", reason="AMOUNT_NOT_POSITIVE")
-    if value > MAX_EUR:
-        raise InputError(f"{field}: {value} is above {MAX_EUR} EUR", reason="AMOUNT_INVALID")
-    try:
-        cents = value.quantize(EUR_CENT)
-    except InvalidOperation:
-        cents = None
-    if cents != value:
-        raise InputError(f"{field}: {value} has more than 2 decimal places (EUR cents)", reason="AMOUNT_INVALID")
-    return value
+    return _require_amount(value, field=field, maximum=MAX_EUR, places=2, unit="EUR")
 
 
 def parse_base_amount(text: str, *, field: str = "amount_base") -> Decimal:
@@ -70,13 +57,23 @@ def parse_base_amount(text: str, *, field: str = "amount_base") -> Decimal:
 
 def require_base_amount(value: Decimal, *, field: str = "amount_base") -> Decimal:
     """Check a Decimal base quantity: finite, positive, at most BASE_DECIMALS places, below a sanity bound."""
+    return _require_amount(value, field=field, maximum=MAX_BASE, places=BASE_DECIMALS, unit="units")
+
+
+def _require_amount(value: Decimal, *, field: str, maximum: Decimal, places: int, unit: str) -> Decimal:
+    # A runtime check as well as a type hint: a float here has already lost precision.
     if not isinstance(value, Decimal) or not value.is_finite():
         raise InputError(f"{field}: {value!r} must be a finite Decimal", reason="AMOUNT_INVALID")
     if value <= 0:
         raise InputError(f"{field}: {value} must be positive", reason="AMOUNT_NOT_POSITIVE")
-    if value > MAX_BASE or -value.as_tuple().exponent > BASE_DECIMALS:  # type: ignore[operator]
-        raise InputError(f"{field}: {value} is above {MAX_BASE} or has more than {BASE_DECIMALS} decimal places",
-                         reason="AMOUNT_INVALID")
+    if value > maximum:
+        raise InputError(f"{field}: {value} is above {maximum} {unit}", reason="AMOUNT_INVALID")
+    try:
+        exact = value.quantize(Decimal(1).scaleb(-places)) == value
+    except InvalidOperation:
+        exact = False
+    if not exact:
+        raise InputError(f"{field}: {value} has more than {places} decimal places", reason="AMOUNT_INVALID")
     return value
 
 

@@ -67,12 +67,17 @@ async def test_execute_twice_places_one_order_and_books_the_fill(
     assert position["cost_basis_eur"] == spent and position["realized_pnl_eur"] == account.realized_pnl
 
 
+async def _bought_for_20_eur(conn: AppConnection, t: TradingTenant, settings: Settings) -> ExecutionResult:
+    bought = await _execute(conn, await make_proposal(conn, t.user_id, t.profile_id, amount_eur=Decimal("20")),
+                            settings)
+    assert bought.state == "FILLED", bought
+    return bought
+
+
 async def test_a_position_bought_then_sold_in_base_closes_with_fees_realized(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings)
-    bought = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id,
-                                                          amount_eur=Decimal("20")), settings)
-    assert bought.state == "FILLED", bought
+    await _bought_for_20_eur(app_conn, t, settings)
     async with user_tx(app_conn, t.user_id):
         cur = await app_conn.execute("SELECT quantity FROM positions WHERE profile_id = %s", (t.profile_id,))
         held = (await cur.fetchone() or {})["quantity"]
@@ -95,9 +100,7 @@ async def test_a_position_bought_then_sold_in_base_closes_with_fees_realized(
 async def test_a_sell_sized_in_eur_is_converted_at_the_bid_and_never_sells_more_than_held(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings)
-    bought = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id,
-                                                          amount_eur=Decimal("20")), settings)
-    assert bought.state == "FILLED", bought
+    bought = await _bought_for_20_eur(app_conn, t, settings)
     too_big = await make_proposal(app_conn, t.user_id, t.profile_id, side="sell", amount_eur=Decimal("30"))
     refused = await _execute(app_conn, too_big, settings)  # €30 of BTC at the bid is more than the €20 held
     assert refused.state == "REJECTED" and "INSUFFICIENT_CAPITAL" in refused.reasons, refused
