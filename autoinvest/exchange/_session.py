@@ -3,13 +3,18 @@
 ``Session.call`` spends the endpoint's weight from the key's budget, calls
 ccxt's implicit raw endpoint (raw JSON, strings for money, no ``load_markets``
 round trip), and translates any failure through ``exchange.errors``.
+
+A session built from a read-only key refuses every state-changing endpoint before
+anything is sent: code that reaches past the public clients (``readonly``/``trade``)
+still cannot place or cancel an order with a View key.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from autoinvest.errors import RateLimited
+from autoinvest.domain.states import CredentialPurpose
+from autoinvest.errors import KeySeparationError, RateLimited
 from autoinvest.exchange import _endpoints as ep
 from autoinvest.exchange import _parse
 from autoinvest.exchange._bitvavo import SIGNING_PARAM, SignedBitvavo
@@ -29,6 +34,8 @@ class Session:
         if not MIN_ACCESS_WINDOW_MS <= access_window_ms <= MAX_ACCESS_WINDOW_MS:
             raise ValueError(f"access_window_ms must be between {MIN_ACCESS_WINDOW_MS} and {MAX_ACCESS_WINDOW_MS}")
         self._budget = budget
+        self._may_change_state = credential.purpose is CredentialPurpose.TRADE
+        self._masked_key = credential.masked_key
         host = credential.host_url
         self._exchange = SignedBitvavo(
             {
@@ -45,6 +52,8 @@ class Session:
 
     async def call(self, endpoint: ep.Endpoint, params: dict[str, Any], *, signing: Signing | None = None) -> Any:
         """Send one request to ``endpoint``; ``None`` params are dropped."""
+        if endpoint.changes_state and not self._may_change_state:
+            raise KeySeparationError(f"{endpoint.name} needs a trade key (key {self._masked_key})")
         request = {key: value for key, value in params.items() if value is not None}
         await self._budget.acquire(endpoint.weight_for(request))
         if signing is not None:

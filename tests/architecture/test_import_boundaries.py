@@ -74,6 +74,14 @@ VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
         "Only autoinvest.exchange imports ccxt",
         {"autoinvest/execution/planted.py": "import ccxt\n"},
     ),
+    "scanner builds its own session": (
+        "Only autoinvest.exchange imports its private modules",
+        {"autoinvest/scanner/planted.py": "from autoinvest.exchange._session import Session\n"},
+    ),
+    "scanner takes the endpoint table": (
+        "Only autoinvest.exchange imports its private modules",
+        {"autoinvest/scanner/planted.py": "from autoinvest.exchange import _endpoints\n"},
+    ),
     "psycopg outside db": (
         "Only autoinvest.db imports psycopg",
         {"autoinvest/reconcile/__init__.py": "from psycopg import sql\n"},

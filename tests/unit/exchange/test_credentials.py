@@ -6,6 +6,9 @@ import pytest
 
 from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import KeySeparationError
+from autoinvest.exchange import _endpoints as ep
+from autoinvest.exchange._session import Session
+from autoinvest.exchange.budget import WeightBudget
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
 from autoinvest.exchange.trade import trading
@@ -39,3 +42,24 @@ def test_a_readonly_key_cannot_build_trading() -> None:
     with pytest.raises(KeySeparationError) as caught:
         trading(credential(CredentialPurpose.READONLY))
     assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("endpoint", [e for e in vars(ep).values() if isinstance(e, ep.Endpoint) and e.changes_state],
+                         ids=lambda e: e.name)
+async def test_a_session_built_from_a_readonly_key_refuses_every_state_changing_endpoint(
+        endpoint: ep.Endpoint) -> None:
+    # The side door: code that builds the private Session itself instead of going through trading().
+    # Nothing listens on port 1, so a request that was sent would fail as unreachable, not as key separation.
+    session = Session(credential(CredentialPurpose.READONLY), budget=WeightBudget(), timeout_ms=1000,
+                      access_window_ms=10_000)
+    try:
+        with pytest.raises(KeySeparationError) as caught:
+            await session.call(endpoint, {"market": "BTC-EUR", "orderId": "x"})
+    finally:
+        await session.close()
+    assert SECRET not in str(caught.value)
+
+
+def test_placing_and_cancelling_are_the_state_changing_endpoints() -> None:
+    changing = {e.name for e in vars(ep).values() if isinstance(e, ep.Endpoint) and e.changes_state}
+    assert {ep.PLACE_ORDER.name, ep.CANCEL_ORDER.name} <= changing
