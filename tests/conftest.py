@@ -9,11 +9,12 @@ from tests.support import database
 
 
 @pytest.fixture(scope="session")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[database.DatabaseUnderTest]:
+def db() -> Iterator[database.DatabaseUnderTest]:
     """One real PostgreSQL for the whole run, migrated to head."""
-    test_db = database.start(tmp_path_factory.mktemp("autoinvest-home"))
-    yield test_db
-    database.stop(test_db)
+    with database.private_home("autoinvest-test-db-") as home:
+        test_db = database.start(home)
+        yield test_db
+        database.stop(test_db)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import httpx
 import psycopg
 import pytest
 
+from tests.support.database import private_home
 from tests.support.simulator import free_port
 
 pytestmark = pytest.mark.slow
@@ -84,10 +85,13 @@ def _db_state(home: Path) -> dict[str, Any]:
                     "SELECT exchange_order_id, sum(amount) FROM fills GROUP BY exchange_order_id")}}
 
 
-def test_up_trades_on_paper_and_a_second_start_resumes_without_doubling(tmp_path: Path) -> None:
-    home = tmp_path / "home"
+def test_up_trades_on_paper_and_a_second_start_resumes_without_doubling() -> None:
+    with private_home("autoinvest-test-up-") as home:
+        _trades_and_resumes(home)
+
+
+def _trades_and_resumes(home: Path) -> None:
     try:
-        home.mkdir()
         up = Up(home)
         try:
             health = _until(lambda: (r := up.get("/internal/health")) is not None and r.status_code == 200 and r,

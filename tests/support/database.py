@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +41,20 @@ class DatabaseUnderTest:
         params = conninfo_to_dict(self.admin_url)
         params["dbname"] = name
         return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def private_home(prefix: str) -> Iterator[Path]:
+    """A directory for an embedded server outside pytest's shared temp root.
+
+    The server runs as another system user, and every pytest session re-applies mode 0700 to
+    ``/tmp/pytest-of-<user>``: a second session (a mutation run, a developer's second terminal) would
+    lock a running server out of its own data directory."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield home
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def start(home: Path) -> DatabaseUnderTest:
