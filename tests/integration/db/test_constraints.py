@@ -96,3 +96,22 @@ async def test_ledger_entries_are_append_only(app_conn: AppConnection) -> None:
         async with user_tx(app_conn, user):
             await app_conn.execute("INSERT INTO ledger_entries (user_id, profile_id, kind, reference)"
                                    " VALUES (%s, %s, 'ADJUST', %s)", (user, profile, f"t:{profile}"))
+
+
+async def _fill(conn: AppConnection, user: uuid.UUID, profile: uuid.UUID, exchange_fill_id: str) -> None:
+    async with user_tx(conn, user):
+        await conn.execute(
+            "INSERT INTO fills (id, user_id, profile_id, exchange_order_id, exchange_fill_id, market, side, amount,"
+            " price, filled_at) VALUES (%s, %s, %s, %s, %s, 'BTC-EUR', 'buy', 0.001, 60000, now())",
+            (uuid.uuid4(), user, profile, f"order-{uuid.uuid4()}", exchange_fill_id))
+
+
+async def test_a_second_fill_with_one_exchange_fill_id_is_refused(app_conn: AppConnection) -> None:
+    # The lifecycle books a fill once because the database refuses its replay (guarantee 9).
+    user = await make_user(app_conn)
+    profile = await make_profile(app_conn, user)
+    fill_id = f"fill-{uuid.uuid4()}"
+    await _fill(app_conn, user, profile, fill_id)
+    with pytest.raises(psycopg.errors.UniqueViolation, match="fills_exchange_fill_id_key"):
+        await _fill(app_conn, user, profile, fill_id)
+    await _fill(app_conn, user, profile, f"fill-{uuid.uuid4()}")  # another fill id is fine

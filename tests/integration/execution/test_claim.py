@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from decimal import Decimal
 
-from autoinvest.db.tx import AppConnection, connect, user_tx
-from autoinvest.execution.claim import ENTRY_IN_PROGRESS, Outcome, claim
+import pytest
+
+from autoinvest.db.tx import AppConnection, connect, system_tx, user_tx
+from autoinvest.execution.claim import ENTRY_IN_PROGRESS, ClaimResult, Outcome, claim
 from autoinvest.execution.reservations import required_eur
+from autoinvest.operator import kill_switch
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal, set_policy
 from tests.support.tenants import make_profile, make_user
@@ -135,3 +139,90 @@ async def test_anti_flip_and_its_override(app_conn: AppConnection) -> None:
     assert denied.outcome is Outcome.REJECTED and denied.reasons == ("ANTI_FLIP",)
     overridden = await make_proposal(app_conn, user, profile, side="buy", override_anti_flip=True)
     assert (await claim(app_conn, user, overridden)).outcome is Outcome.CLAIMED
+
+
+async def _switch(conn: AppConnection, user: uuid.UUID, profile: uuid.UUID, level: str, *, on: bool) -> None:
+    if level == "global":
+        async with system_tx(conn):
+            await kill_switch.set_global(conn, on, actor="test")
+        return
+    async with user_tx(conn, user):
+        if level == "user":
+            await kill_switch.set_user(conn, user, on, actor="test")
+        else:
+            await kill_switch.set_profile(conn, profile, on, actor="test")
+
+
+async def _reservations(conn: AppConnection, user: uuid.UUID, profile: uuid.UUID) -> tuple[Decimal, int]:
+    """The account's reserved_for_orders and the number of RESERVE entries of the profile."""
+    async with user_tx(conn, user):
+        cur = await conn.execute(
+            "SELECT c.reserved_for_orders AS reserved, (SELECT count(*) FROM ledger_entries l"
+            " WHERE l.profile_id = c.profile_id AND l.kind = 'RESERVE') AS entries"
+            " FROM capital_accounts c WHERE c.profile_id = %s", (profile,))
+        row = await cur.fetchone()
+    assert row is not None
+    return row["reserved"], row["entries"]
+
+
+@pytest.mark.parametrize("level", ["global", "user", "profile"])
+async def test_a_kill_switch_rejects_at_claim_and_reserves_nothing(app_conn: AppConnection, level: str) -> None:
+    # The claim alone: the submit re-check would reject with the same reason, but only after capital was reserved.
+    user, profile = await _tenant(app_conn)
+    proposal = await make_proposal(app_conn, user, profile)
+    assert await _reservations(app_conn, user, profile) == (0, 0)
+    await _switch(app_conn, user, profile, level, on=True)
+    try:
+        result = await claim(app_conn, user, proposal)
+    finally:
+        await _switch(app_conn, user, profile, level, on=False)
+    assert result.outcome is Outcome.REJECTED and result.reasons == (f"KILL_SWITCH_{level.upper()}",)
+    assert result.execution is not None and result.execution.reserved_eur == 0
+    assert await _reservations(app_conn, user, profile) == (0, 0)
+
+
+SIX_MARKETS = ("BTC-EUR", "ETH-EUR", "SOL-EUR", "ADA-EUR", "XRP-EUR", "DOT-EUR")
+
+
+async def _until_waiting_on_a_lock(conn: AppConnection, pids: set[int], timeout_s: float = 8.0) -> None:
+    """Poll until every session in ``pids`` waits on a row lock."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        cur = await conn.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s) AND wait_event_type = 'Lock'",
+                                 (list(pids),))
+        waiting = {row["pid"] for row in await cur.fetchall()}
+        await conn.commit()
+        if waiting == pids:
+            return
+        assert time.monotonic() < deadline, f"only {len(waiting)} of {len(pids)} claims reached a lock"
+        await asyncio.sleep(0.02)
+
+
+async def test_concurrent_claims_on_six_markets_of_one_profile_respect_an_hourly_cap_of_one(
+        db: DatabaseUnderTest, app_conn: AppConnection) -> None:
+    # Claims only, no exchange: six markets need not exist on the simulator.
+    user = await make_user(app_conn)
+    profile = await make_profile(app_conn, user, allowlist=SIX_MARKETS)
+    await set_policy(app_conn, user, profile, cooldown_minutes=0, anti_flip_minutes=0, max_trades_per_hour=1,
+                     max_trades_per_day=100)
+    proposals = [await make_proposal(app_conn, user, profile, market=m) for m in SIX_MARKETS]
+    holder = await connect(db.app_url)
+    conns = [await connect(db.app_url) for _ in SIX_MARKETS]
+    claims: list[asyncio.Future[ClaimResult]] = []
+    try:
+        # The held capital account row stops every claim at its reservation, before it commits: all six are in
+        # flight together, so only the profile row lock can keep the later ones from counting zero trades.
+        async with user_tx(holder, user):  # leaving it, even by an error, lets them go
+            await holder.execute("SELECT 1 FROM capital_accounts WHERE profile_id = %s FOR UPDATE", (profile,))
+            claims = [asyncio.ensure_future(claim(c, user, p)) for c, p in zip(conns, proposals, strict=True)]
+            await _until_waiting_on_a_lock(app_conn, {c.info.backend_pid for c in conns})
+        results = await asyncio.gather(*claims)
+    finally:
+        await asyncio.gather(*claims, return_exceptions=True)
+        for c in [holder, *conns]:
+            await c.close()
+    outcomes = sorted(r.outcome.value for r in results)
+    assert outcomes == ["CLAIMED", *["REJECTED"] * 5], outcomes
+    assert all(r.reasons == ("HOURLY_CAP_REACHED",) for r in results if r.outcome is Outcome.REJECTED)
+    reserved, entries = await _reservations(app_conn, user, profile)
+    assert (reserved, entries) == (required_eur(Decimal("10")), 1)
