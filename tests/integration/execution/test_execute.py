@@ -285,3 +285,58 @@ async def _switch(conn: AppConnection, t: TradingTenant, level: str, *, on: bool
             await kill_switch.set_user(conn, t.user_id, on, actor="test")
         else:
             await kill_switch.set_profile(conn, t.profile_id, on, actor="test")
+
+
+async def test_an_order_is_signed_at_its_committed_submit_ts_so_a_late_send_is_refused(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    # A short window, and a balance re-check (between the SUBMITTING commit and the send) slower than
+    # window + skew: signed at submit_ts the exchange refuses the order; signed at send time it would place it.
+    settings = settings_for(simulator, tmp_path, access_window_ms=500, clock_skew_ms=250)
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    delay_ms = 2 * (settings.access_window_ms + settings.clock_skew_ms)
+    simulator.admin.fault("GET /balance", "latency", count=1, latency_ms=delay_ms)
+    try:
+        result = await _execute(app_conn, proposal, settings)
+    finally:
+        simulator.admin.clear_faults()
+    assert result.exit_code is ExitCode.REJECTED and result.state == "REJECTED", result
+    assert result.reasons == ("EXCHANGE_AUTH_FAILED",)  # Bitvavo 304: outside the access window; definitive
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
+    assert await _reserved(app_conn, t) == 0
+
+
+async def _submitted_ms_ago(conn: AppConnection, t: TradingTenant, execution_id: object, ms: int) -> None:
+    async with user_tx(conn, t.user_id):
+        await conn.execute("UPDATE executions SET submit_ts = now() - make_interval(secs => %s / 1000.0)"
+                           " WHERE id = %s", (ms, execution_id))
+
+
+async def test_a_lookup_inside_the_skew_margin_after_the_window_does_not_count(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    # A skew wider than the window: half of it either side of the point in between leaves room for a slow machine.
+    settings = settings_for(simulator, tmp_path, access_window_ms=1000, clock_skew_ms=2000)
+    window, skew = settings.access_window_ms, settings.clock_skew_ms
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    simulator.admin.fault("POST /order", "http_500", count=1)  # answered 500 before processing: unknown to us
+    try:
+        result = await _execute(app_conn, proposal, settings)
+    finally:
+        simulator.admin.clear_faults()
+    assert result.exit_code is ExitCode.OUTCOME_UNKNOWN
+    reader = market_data(_view(t, simulator))
+    rs = runtime.resolve_settings(settings)
+    try:
+        await _submitted_ms_ago(app_conn, t, result.execution_id, window + skew // 2)
+        inside = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        assert inside.state == "SUBMITTING" and inside.not_found_count == 0  # past the window, not past the skew
+        await _submitted_ms_ago(app_conn, t, result.execution_id, window + skew + skew // 2)
+        past = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        assert past.state == "SUBMITTING" and past.not_found_count == 1
+        ended = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+    finally:
+        await reader.close()
+    assert ended.state == "NOT_PLACED" and "NOT_FOUND_AFTER_WINDOW" in ended.reasons
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
+    assert await _reserved(app_conn, t) == 0
