@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest mutation clean
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/autoinvest up --fast
 
 lint: $(STAMP)
-	$(BIN)/ruff check autoinvest tests bench
+	$(BIN)/ruff check autoinvest tests bench mutation
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -26,6 +26,10 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Not part of `make test`: breaks each guarantee's mechanism in a scratch copy and runs the tests named for it.
+mutation: $(STAMP)
+	$(BIN)/python -m mutation
 
 clean:
 	rm -rf $(VENV) .autoinvest .pytest_cache .mypy_cache .ruff_cache

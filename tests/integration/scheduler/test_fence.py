@@ -52,13 +52,18 @@ class TakenOver:
     before: dict[str, Any]  #: the job row once the old lease had lost it
 
 
-async def _taken_over(scan_db: DatabaseUnderTest, conn: AppConnection, taker: str | None) -> TakenOver:
+async def _tenant(conn: AppConnection) -> tuple[uuid.UUID, uuid.UUID, Policy]:
     user_id = users.new_user_id()
     spec = profiles.profile_spec("fence", Decimal("500"), ("BTC-EUR", "ETH-EUR"))
     async with user_tx(conn, user_id):
         await users.create_user(conn, user_id, f"{user_id.hex[:12]}@example.org", actor="test")
         profile_id = await profiles.create_profile(conn, user_id, spec, actor="test")  # its job is due now
         policy = await get_policy(conn, profile_id)
+    return user_id, profile_id, policy
+
+
+async def _taken_over(scan_db: DatabaseUnderTest, conn: AppConnection, taker: str | None) -> TakenOver:
+    user_id, profile_id, policy = await _tenant(conn)
     overdue = await make_proposal(conn, user_id, profile_id, status="PENDING")
     admin_execute(scan_db, "UPDATE trade_proposals SET created_at = now() - interval '2 hours',"
                   " expires_at = now() - interval '1 hour' WHERE id = %s", (overdue,))
@@ -125,3 +130,22 @@ async def test_each_fenced_statement_refuses_a_lease_taken_over(
         assert not await jobs.complete(conn, old, t.old_run, outcome="ok", proposals=0, error=None)
     await _assert_nothing_written(conn, t)
     await _assert_the_holder_can_write(scan_conn, t, taker)
+
+
+@pytest.mark.parametrize("claimer", ["worker-b", OLD_WORKER], ids=["another-worker", "same-worker"])
+async def test_a_job_whose_lease_is_held_is_not_claimed_again_until_it_runs_out(
+        scan_db: DatabaseUnderTest, scan_conn: AppConnection, claimer: str) -> None:
+    # The read side of "one instance at a time": while a run holds its lease, nobody (its own worker id
+    # included) starts a second run of the job, even though the job is still due until the run completes.
+    user_id, _, _ = await _tenant(scan_conn)
+    (held,) = await jobs.claim(scan_conn, OLD_WORKER, 1, 60)
+    assert await jobs.start(scan_conn, held) is not None
+
+    assert [lease for lease in await jobs.claim(scan_conn, claimer, 10, 60) if lease.job_id == held.job_id] == []
+    row = await job(scan_conn, user_id)
+    assert (row["fencing_token"], row["locked_by"]) == (held.token, OLD_WORKER)
+
+    admin_execute(scan_db, "UPDATE scan_jobs SET locked_until = now() - interval '1 second' WHERE id = %s",
+                  (held.job_id,))
+    (again,) = [lease for lease in await jobs.claim(scan_conn, claimer, 10, 60) if lease.job_id == held.job_id]
+    assert again.token == held.token + 1

@@ -1,0 +1,1 @@
+"""The mutation harness: proves that the tests named for each guarantee fail when its mechanism breaks."""
