@@ -170,7 +170,7 @@ async def test_a_kill_switch_rejects_at_claim_and_reserves_nothing(app_conn: App
     # The claim alone: the submit re-check would reject with the same reason, but only after capital was reserved.
     user, profile = await _tenant(app_conn)
     proposal = await make_proposal(app_conn, user, profile)
-    assert await _reservations(app_conn, user, profile) == (0, 0)
+    assert await _reservations(app_conn, user, profile) == (Decimal(0), 0)
     await _switch(app_conn, user, profile, level, on=True)
     try:
         result = await claim(app_conn, user, proposal)
@@ -178,7 +178,7 @@ async def test_a_kill_switch_rejects_at_claim_and_reserves_nothing(app_conn: App
         await _switch(app_conn, user, profile, level, on=False)
     assert result.outcome is Outcome.REJECTED and result.reasons == (f"KILL_SWITCH_{level.upper()}",)
     assert result.execution is not None and result.execution.reserved_eur == 0
-    assert await _reservations(app_conn, user, profile) == (0, 0)
+    assert await _reservations(app_conn, user, profile) == (Decimal(0), 0)
 
 
 SIX_MARKETS = ("BTC-EUR", "ETH-EUR", "SOL-EUR", "ADA-EUR", "XRP-EUR", "DOT-EUR")

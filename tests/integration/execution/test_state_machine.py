@@ -22,18 +22,34 @@ from hypothesis.stateful import (
 )
 
 from autoinvest import runtime
+from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, connect, user_tx
 from autoinvest.execution import failpoints, loops
 from autoinvest.execution.client_order_id import client_order_id
-from autoinvest.execution.service import execute
+from autoinvest.execution.records import Execution
+from autoinvest.execution.service import ClientsFor, execute
 from autoinvest.ledger import repo as ledger_repo
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import make_trading_tenant, settings_for
+from tests.support.trading import make_trading_tenant, orders_of, settings_for
 
 pytestmark = pytest.mark.slow
 SUBMIT_CRASH_POINTS = ("after-submitting-commit", "before-send", "after-send-before-record", "after-record")
+
+
+async def _restarted_worker(conn: AppConnection, app_settings: Settings, clients_for: ClientsFor) -> None:
+    """A worker starting after a crash: two rounds of every loop (executor, resolver, monitor), no grace."""
+    s = loops.LoopSettings(submit=runtime.submit_settings(app_settings),
+                           resolve=runtime.resolve_settings(app_settings), resolver_grace_s=0, claimed_grace_s=0)
+
+    async def reader_for(c: AppConnection, u: uuid.UUID) -> Any:
+        return await runtime.reader_for(c, u, app_settings)
+
+    for _ in range(2):
+        await loops.executor_pass(conn, clients_for=clients_for, settings=s)
+        await loops.resolver_pass(conn, reader_for=reader_for, settings=s)
+        await loops.monitor_pass(conn, reader_for=reader_for, grace_s=0)
 
 
 def test_random_interleavings_keep_every_guarantee(db: DatabaseUnderTest, simulator: RunningSimulator,
@@ -77,17 +93,7 @@ def test_random_interleavings_keep_every_guarantee(db: DatabaseUnderTest, simula
 
             async def passes() -> None:
                 await asyncio.sleep(0.15)
-                s = loops.LoopSettings(submit=runtime.submit_settings(app_settings),
-                                       resolve=runtime.resolve_settings(app_settings), resolver_grace_s=0,
-                                       claimed_grace_s=0)
-
-                async def reader_for(c: AppConnection, u: uuid.UUID) -> Any:
-                    return await runtime.reader_for(c, u, app_settings)
-
-                for _ in range(2):
-                    await loops.executor_pass(conn, clients_for=self.clients_for, settings=s)
-                    await loops.resolver_pass(conn, reader_for=reader_for, settings=s)
-                    await loops.monitor_pass(conn, reader_for=reader_for, grace_s=0)
+                await _restarted_worker(conn, app_settings, self.clients_for)
 
             self.run(passes())
 
@@ -127,3 +133,29 @@ def test_random_interleavings_keep_every_guarantee(db: DatabaseUnderTest, simula
     finally:
         loop.run_until_complete(conn.close())
         loop.close()
+
+
+async def test_a_crash_between_the_send_and_its_record_then_a_restart_leaves_one_order(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    """The machine's claim → submit crashed after the send → restarted worker, as one fixed sequence: the order
+    exists only on the exchange, and the restart must find it by lookup, never send it again."""
+    app_settings = settings_for(simulator, tmp_path, access_window_ms=100, clock_skew_ms=0)
+    t = await make_trading_tenant(app_conn, simulator, app_settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    clients_for = runtime.executor_clients(app_settings)
+    with failpoints.armed("after-send-before-record"), pytest.raises(failpoints.SimulatedCrash):
+        await execute(app_conn, proposal, clients_for=clients_for, settings=runtime.submit_settings(app_settings))
+    restarted = await connect(db.app_url)  # a new process: nothing carried over but the database
+    try:
+        await _restarted_worker(restarted, app_settings, clients_for)
+    finally:
+        await restarted.close()
+    orders = orders_of(simulator, client_order_id(t.user_id, proposal))
+    assert len(orders) == 1, orders
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT * FROM executions WHERE proposal_id = %s", (proposal,))
+        row = await cur.fetchone()
+    assert row is not None
+    execution = Execution.from_row(row)
+    assert execution.state in ("SUBMITTED", "FILLED"), execution
+    assert execution.exchange_order_id == orders[0]["orderId"]
