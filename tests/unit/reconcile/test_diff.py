@@ -126,6 +126,11 @@ def test_drift_is_shared_in_proportion_and_adds_up_exactly() -> None:
     [drift], notices = balance_drift(holdings, {"BTC": bal("0.02")})
     assert notices == [] and drift.amount == D("-0.01")
     assert drift.shares[P1] == D("-0.00333333") and sum(drift.shares.values()) == D("-0.01")
+    # Three equal holders: shares rounded each on its own would sum to 0.00999999; the last takes the remainder.
+    equal = [Holding(p, "BTC-EUR", D("0.01")) for p in (P1, P2, uuid.UUID(int=3))]
+    [drift], _ = balance_drift(equal, {"BTC": bal("0.04")})
+    assert sum(drift.shares.values()) == D("0.01") == drift.amount
+    assert sorted(drift.shares.values()) == [D("0.00333333"), D("0.00333333"), D("0.00333334")]
 
 
 def test_coins_nobody_holds_go_to_the_single_candidate_or_are_reported() -> None:
