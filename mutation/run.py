@@ -23,7 +23,7 @@ from pathlib import Path
 from mutation.catalogue import CATALOGUE, REPO, CatalogueError, Mutation, load, mutate
 
 CAUGHT, SURVIVED, ERROR = "caught", "survived", "error"
-_FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.MULTILINE)
+_FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)
 #: pytest exit codes: 0 all passed, 1 some test failed; anything else (usage, collection, no tests) is ours.
 _TESTS_FAILED = 1
 

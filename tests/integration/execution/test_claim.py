@@ -184,7 +184,7 @@ async def test_a_kill_switch_rejects_at_claim_and_reserves_nothing(app_conn: App
 SIX_MARKETS = ("BTC-EUR", "ETH-EUR", "SOL-EUR", "ADA-EUR", "XRP-EUR", "DOT-EUR")
 
 
-async def _until_waiting_on_a_lock(conn: AppConnection, pids: set[int], timeout_s: float = 8.0) -> None:
+async def _until_waiting_on_a_lock(conn: AppConnection, pids: set[int], timeout_s: float = 30.0) -> None:
     """Poll until every session in ``pids`` waits on a row lock."""
     deadline = time.monotonic() + timeout_s
     while True:

@@ -314,8 +314,8 @@ async def _submitted_ms_ago(conn: AppConnection, t: TradingTenant, execution_id:
 
 async def test_a_lookup_inside_the_skew_margin_after_the_window_does_not_count(
         app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
-    # A skew wider than the window: half of it either side of the point in between leaves room for a slow machine.
-    settings = settings_for(simulator, tmp_path, access_window_ms=1000, clock_skew_ms=2000)
+    # A skew much wider than the window: 5 s either side of the points probed leaves room for a busy machine.
+    settings = settings_for(simulator, tmp_path, access_window_ms=1000, clock_skew_ms=10_000)
     window, skew = settings.access_window_ms, settings.clock_skew_ms
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
