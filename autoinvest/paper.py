@@ -22,11 +22,11 @@ import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
+from autoinvest.accounts import profiles, users, vault
 from autoinvest.config import Settings
 from autoinvest.db.ids import find_owner
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.errors import ExchangeUnavailable
-from autoinvest.operator import profiles, users, vault
 
 DEMO_EMAIL = "demo@paper.autoinvest"
 DEMO_MARKETS = ("BTC-EUR", "ETH-EUR")

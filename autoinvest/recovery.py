@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any, LiteralString
 from uuid import UUID
 
+from autoinvest.accounts import kill_switch
 from autoinvest.db import tx
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.execution import loops
 from autoinvest.execution.loops import LoopSettings
 from autoinvest.observability import metrics
-from autoinvest.operator import kill_switch
 from autoinvest.reconcile.ledger_audit import check_profile
 from autoinvest.reconcile.run import ReaderFor, reconcile_account
 

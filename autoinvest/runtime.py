@@ -6,6 +6,7 @@ import os
 import socket
 from uuid import UUID
 
+from autoinvest.accounts.vault import load_credential
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import CredentialPurpose
@@ -15,7 +16,6 @@ from autoinvest.exchange.trade import trading
 from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.service import ClientsFor, UserClients
 from autoinvest.execution.submit import SubmitSettings
-from autoinvest.operator.vault import load_credential
 
 # Orders must fail fast rather than hang: an unknown outcome is resolved by lookup anyway.
 ORDER_TIMEOUT_MS = 10_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import StrEnum
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -42,14 +42,14 @@ class UserClients:
 ClientsFor = Callable[[AppConnection, UUID], Awaitable[UserClients]]
 
 
-class ExitCode(IntEnum):
-    """`autoinvest execute` exit codes."""
+class ExecutionOutcome(StrEnum):
+    """What one call of :func:`execute` came to (the CLI maps it to its exit code)."""
 
-    SUBMITTED = 0
-    REJECTED = 3
-    ALREADY_CLAIMED = 4
-    OUTCOME_UNKNOWN = 5
-    WAITING = 6
+    SUBMITTED = "submitted"  # acknowledged by the exchange (or already filled)
+    REJECTED = "rejected"  # refused before or by the exchange; never (again) sent
+    ALREADY_CLAIMED = "already_claimed"  # an execution existed before this call: nothing new happened
+    OUTCOME_UNKNOWN = "outcome_unknown"  # sent, answer lost: the resolver settles it by lookup
+    WAITING = "waiting"  # another entry of this profile+market is live
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class ExecutionResult:
     client_order_id: UUID | None
     exchange_order_id: str | None
     reasons: tuple[str, ...]
-    exit_code: ExitCode
+    outcome: ExecutionOutcome
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -105,12 +105,13 @@ async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: Client
                                    sell_quote=await _sell_quote(conn, user_id, proposal_id, clients_for))
     if claimed.outcome is claiming.Outcome.WAITING:
         metrics.EXECUTIONS.labels("waiting").inc()
-        return ExecutionResult(None, proposal_id, "WAITING", None, None, claimed.reasons, ExitCode.WAITING)
+        return ExecutionResult(None, proposal_id, "WAITING", None, None, claimed.reasons, ExecutionOutcome.WAITING)
     execution = claimed.execution
     assert execution is not None
     if claimed.outcome is not claiming.Outcome.CLAIMED:
-        code = ExitCode.REJECTED if claimed.outcome is claiming.Outcome.REJECTED else ExitCode.ALREADY_CLAIMED
-        return _result(execution, code)
+        outcome = (ExecutionOutcome.REJECTED if claimed.outcome is claiming.Outcome.REJECTED
+                   else ExecutionOutcome.ALREADY_CLAIMED)
+        return _result(execution, outcome)
     failpoint("after-claim-commit")
     execution = await submit_claimed(conn, user_id, execution.id, clients_for=clients_for, settings=settings)
     return _result(execution)
@@ -151,13 +152,15 @@ async def _sell_quote(conn: AppConnection, user_id: UUID, proposal_id: UUID,
     return SellQuote(bid=ticker.bid, quantity_decimals=spec.quantity_decimals)
 
 
-def _result(execution: Execution, code: ExitCode | None = None) -> ExecutionResult:
-    if code is None:
-        code = {ExecutionState.SUBMITTED: ExitCode.SUBMITTED, ExecutionState.FILLED: ExitCode.SUBMITTED,
-                ExecutionState.SUBMITTING: ExitCode.OUTCOME_UNKNOWN}.get(execution.state, ExitCode.REJECTED)
-    metrics.EXECUTIONS.labels(code.name.lower()).inc()
+def _result(execution: Execution, outcome: ExecutionOutcome | None = None) -> ExecutionResult:
+    if outcome is None:
+        outcome = {ExecutionState.SUBMITTED: ExecutionOutcome.SUBMITTED,
+                   ExecutionState.FILLED: ExecutionOutcome.SUBMITTED,
+                   ExecutionState.SUBMITTING: ExecutionOutcome.OUTCOME_UNKNOWN}.get(execution.state,
+                                                                                   ExecutionOutcome.REJECTED)
+    metrics.EXECUTIONS.labels(outcome.value).inc()
     return ExecutionResult(execution.id, execution.proposal_id, execution.state.value, execution.client_order_id,
-                           execution.exchange_order_id, execution.reasons, code)
+                           execution.exchange_order_id, execution.reasons, outcome)
 
 
 def _str(value: object) -> str | None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import LiteralString
 from uuid import UUID
 
+from autoinvest.accounts import audit
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import Side
 from autoinvest.errors import InvariantViolation
@@ -21,7 +22,6 @@ from autoinvest.execution import reservations
 from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle.apply import apply_order, move_position
-from autoinvest.operator import audit
 from autoinvest.reconcile.diff import AdoptOrder
 
 ACTOR = "reconciler"

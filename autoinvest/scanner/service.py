@@ -22,12 +22,12 @@ from uuid import UUID
 
 import openai
 
+from autoinvest.accounts.profiles import Policy
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
 from autoinvest.observability import metrics
-from autoinvest.operator.profiles import Policy
 from autoinvest.proposers import llm
 from autoinvest.proposers.base import ProposalDraft, Proposer, Source
 from autoinvest.proposers.budget import DbBudget

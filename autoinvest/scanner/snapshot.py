@@ -8,9 +8,9 @@ from decimal import Decimal
 from typing import LiteralString
 from uuid import UUID
 
+from autoinvest.accounts.profiles import Policy, get_policy
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.exchange.base import MarketData
-from autoinvest.operator.profiles import Policy, get_policy
 from autoinvest.proposers.base import Limits, MarketView, Snapshot
 from autoinvest.scanner.market_cache import MarketCache
 from autoinvest.scheduler.jobs import Run

@@ -16,12 +16,12 @@ import uuid
 from dataclasses import dataclass
 from typing import LiteralString
 
+from autoinvest.accounts import audit
+from autoinvest.accounts.profiles import Policy
+from autoinvest.accounts.proposals import auto_approves, record_auto_approval
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ProposalStatus
 from autoinvest.observability import metrics
-from autoinvest.operator import audit
-from autoinvest.operator.profiles import Policy
-from autoinvest.operator.proposals import auto_approves, record_auto_approval
 from autoinvest.proposers.base import ProposalDraft, Source
 from autoinvest.scheduler import jobs
 from autoinvest.scheduler.jobs import Lease, Run

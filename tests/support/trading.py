@@ -10,9 +10,9 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from autoinvest.accounts import profiles, users, vault
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
-from autoinvest.operator import profiles, users, vault
 from tests.support.simulator import RunningSimulator, SimKey
 
 VAULT_READONLY = Fernet.generate_key().decode()

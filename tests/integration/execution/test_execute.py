@@ -10,6 +10,7 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from autoinvest import runtime
+from autoinvest.accounts import kill_switch, proposals
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, make_pool, system_tx, user_tx
 from autoinvest.errors import ExchangeUnavailable
@@ -17,10 +18,9 @@ from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
 from autoinvest.execution import claim as claiming
 from autoinvest.execution.client_order_id import client_order_id
-from autoinvest.execution.service import ExecutionResult, ExitCode, execute, resolve
+from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute, resolve
 from autoinvest.execution.submit import submit
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.operator import kill_switch, proposals
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
@@ -47,9 +47,9 @@ async def test_execute_twice_places_one_order_and_books_the_fill(
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
     first = await _execute(app_conn, proposal, settings)
-    assert first.exit_code is ExitCode.SUBMITTED and first.state == "FILLED", first
+    assert first.outcome is ExecutionOutcome.SUBMITTED and first.state == "FILLED", first
     second = await _execute(app_conn, proposal, settings)
-    assert second.exit_code is ExitCode.ALREADY_CLAIMED and second.execution_id == first.execution_id
+    assert second.outcome is ExecutionOutcome.ALREADY_CLAIMED and second.execution_id == first.execution_id
     orders = orders_of(simulator, client_order_id(t.user_id, proposal))
     assert len(orders) == 1 and orders[0]["status"] == "filled"
     spent = Decimal(orders[0]["filledAmountQuote"])
@@ -149,9 +149,9 @@ async def test_a_retry_storm_places_exactly_one_order(
         results = await asyncio.gather(*(one() for _ in range(callers)))
     finally:
         await pool.close()
-    codes = [r.exit_code for r in results]
-    assert codes.count(ExitCode.SUBMITTED) == 1
-    assert codes.count(ExitCode.ALREADY_CLAIMED) == callers - 1
+    codes = [r.outcome for r in results]
+    assert codes.count(ExecutionOutcome.SUBMITTED) == 1
+    assert codes.count(ExecutionOutcome.ALREADY_CLAIMED) == callers - 1
     assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
 
 
@@ -165,7 +165,7 @@ async def test_a_kill_switch_at_each_level_stops_the_order(
         result = await _execute(app_conn, proposal, settings)
     finally:
         await _switch(app_conn, t, level, on=False)
-    assert result.exit_code is ExitCode.REJECTED
+    assert result.outcome is ExecutionOutcome.REJECTED
     assert f"KILL_SWITCH_{level.upper()}" in result.reasons
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
 
@@ -216,7 +216,7 @@ async def test_an_expired_proposal_places_no_order(
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id, ttl_seconds=1)
     await asyncio.sleep(1.1)
     result = await _execute(app_conn, proposal, settings)
-    assert result.exit_code is ExitCode.REJECTED and "PROPOSAL_EXPIRED" in result.reasons
+    assert result.outcome is ExecutionOutcome.REJECTED and "PROPOSAL_EXPIRED" in result.reasons
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
 
 
@@ -229,10 +229,10 @@ async def test_a_dropped_response_leaves_one_order_resolved_by_lookup(
         result = await _execute(app_conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
-    assert result.exit_code is ExitCode.OUTCOME_UNKNOWN and result.state == "SUBMITTING"
+    assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN and result.state == "SUBMITTING"
     assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1  # the exchange has it
     again = await _execute(app_conn, proposal, settings)
-    assert again.exit_code is ExitCode.ALREADY_CLAIMED  # never resent
+    assert again.outcome is ExecutionOutcome.ALREADY_CLAIMED  # never resent
     reader = market_data(_view(t, simulator))
     try:
         resolved = await resolve(app_conn, result.execution_id, reader=reader,  # type: ignore[arg-type]
@@ -253,7 +253,7 @@ async def test_an_order_the_exchange_never_got_is_not_placed_after_the_window(
         result = await _execute(app_conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
-    assert result.exit_code is ExitCode.OUTCOME_UNKNOWN
+    assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN
     reader = market_data(_view(t, simulator))
     rs = runtime.resolve_settings(settings)
     try:
@@ -300,7 +300,7 @@ async def test_an_order_is_signed_at_its_committed_submit_ts_so_a_late_send_is_r
         result = await _execute(app_conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
-    assert result.exit_code is ExitCode.REJECTED and result.state == "REJECTED", result
+    assert result.outcome is ExecutionOutcome.REJECTED and result.state == "REJECTED", result
     assert result.reasons == ("EXCHANGE_AUTH_FAILED",)  # Bitvavo 304: outside the access window; definitive
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
     assert await _reserved(app_conn, t) == 0
@@ -324,7 +324,7 @@ async def test_a_lookup_inside_the_skew_margin_after_the_window_does_not_count(
         result = await _execute(app_conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
-    assert result.exit_code is ExitCode.OUTCOME_UNKNOWN
+    assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN
     reader = market_data(_view(t, simulator))
     rs = runtime.resolve_settings(settings)
     try:

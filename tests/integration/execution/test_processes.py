@@ -43,7 +43,7 @@ async def test_execute_cli_prints_json_and_exit_codes(
     code, payload, _ = processes.execute_result(processes.start(["execute", str(denied)], env))
     assert code == 3 and payload is not None and payload["reasons"] == ["MARKET_NOT_ALLOWED"]
     code, payload, err = processes.execute_result(processes.start(["execute", "not-a-uuid"], env))
-    assert code == 2 and payload is None and "INPUT_INVALID" in err
+    assert code == 2 and payload is None and "ID_INVALID" in err
 
 
 @pytest.mark.parametrize(("policy", "allowed"), [({"cooldown_minutes": 60}, 1), ({"max_trades_per_hour": 3}, 3)],

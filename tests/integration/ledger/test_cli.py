@@ -68,7 +68,7 @@ async def test_check_exit_codes_and_rebuild(clean_db: DatabaseUnderTest) -> None
         assert ledger(clean_db, "check").returncode == 0
 
         bad = ledger(clean_db, "check", "--profile", "not-a-uuid")
-        assert bad.returncode == 2 and "INPUT_INVALID" in bad.stderr
+        assert bad.returncode == 2 and "ID_INVALID" in bad.stderr
         missing = ledger(clean_db, "rebuild", "--profile", "00000000-0000-0000-0000-000000000000")
         assert missing.returncode == 2 and "PROFILE_NOT_FOUND" in missing.stderr
     finally:

@@ -198,7 +198,7 @@ async def test_one_instance_at_a_time_and_the_cli_prints_json(
     assert payload["accounts"][0]["balances"] == "skipped"  # one profile of a shared account: orders only
     bad = processes.start(["reconcile", "--profile", "nope"], processes.env_for(db, simulator))
     code, _, err = processes.execute_result(bad)
-    assert code == 2 and "INPUT_INVALID" in err
+    assert code == 2 and "ID_INVALID" in err
 
 
 async def processes_conn(db: DatabaseUnderTest) -> AppConnection:

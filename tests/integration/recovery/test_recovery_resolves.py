@@ -24,7 +24,7 @@ from autoinvest.exchange.base import MarketData
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.loops import LoopSettings
 from autoinvest.execution.resolve import NOT_FOUND_AFTER_WINDOW
-from autoinvest.execution.service import ExecutionResult, ExitCode, execute, resolve
+from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute, resolve
 from autoinvest.recovery import recover
 from tests.integration.scheduler.isolated import admin_execute, isolated_database
 from tests.support.database import DatabaseUnderTest
@@ -65,7 +65,7 @@ async def _unknown_outcome(conn: AppConnection, sim: RunningSimulator, settings:
                                settings=runtime.submit_settings(settings))
     finally:
         sim.admin.clear_faults()
-    assert result.exit_code is ExitCode.OUTCOME_UNKNOWN and result.state == "SUBMITTING", result
+    assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN and result.state == "SUBMITTING", result
     return t, proposal, result
 
 

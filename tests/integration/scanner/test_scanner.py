@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from autoinvest.accounts.profiles import get_policy
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
-from autoinvest.operator.profiles import get_policy
 from autoinvest.scanner.service import scheduler_pass
 from tests.integration.scanner.helpers import events, job, proposals, run_pass, scanner_for
 from tests.integration.scheduler.isolated import admin_execute

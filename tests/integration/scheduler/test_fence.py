@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from autoinvest.accounts import profiles, users
+from autoinvest.accounts.profiles import Policy, get_policy
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import Side
-from autoinvest.operator import profiles, users
-from autoinvest.operator.profiles import Policy, get_policy
 from autoinvest.proposers.base import ProposalDraft
 from autoinvest.scanner import write
 from autoinvest.scheduler import jobs

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.integration.operator.conftest import CliResult, row_counts
+from tests.integration.accounts.conftest import CliResult, row_counts
 
 Cli = Callable[..., CliResult]
 Admin = psycopg.Connection[dict[str, Any]]

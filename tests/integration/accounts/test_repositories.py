@@ -10,13 +10,13 @@ from typing import Any
 import psycopg
 import pytest
 
+from autoinvest.accounts import kill_switch, presets, profiles, proposals, users, vault
 from autoinvest.db.ids import owner_of
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.domain.states import CredentialPurpose, ProposalStatus, Side
 from autoinvest.errors import ConfigError, InputError, NotFound
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.operator import kill_switch, presets, profiles, proposals, users, vault
-from tests.integration.operator.conftest import VaultKeys, row_counts
+from tests.integration.accounts.conftest import VaultKeys, row_counts
 
 Admin = psycopg.Connection[dict[str, Any]]
 ACTOR = "test-operator"

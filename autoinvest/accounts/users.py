@@ -6,12 +6,12 @@ import uuid
 from typing import LiteralString
 from uuid import UUID
 
+from autoinvest.accounts import audit
+from autoinvest.accounts._db import require_transaction
+from autoinvest.accounts.inputs import parse_email
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import InputError
-from autoinvest.operator import audit
-from autoinvest.operator._db import require_transaction
-from autoinvest.operator.inputs import parse_email
 
 _INSERT: LiteralString = "INSERT INTO users (id, email) VALUES (%s, %s)"
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import LiteralString, TypeAlias
 from uuid import UUID
 
+from autoinvest.accounts._db import require_transaction
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
-from autoinvest.operator._db import require_transaction
 
 JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue] | None"
 

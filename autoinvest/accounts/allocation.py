@@ -12,14 +12,14 @@ from decimal import Decimal
 from typing import LiteralString
 from uuid import UUID
 
+from autoinvest.accounts import audit
+from autoinvest.accounts._db import fetch_optional, require_transaction
+from autoinvest.accounts.inputs import require_eur
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import InputError, NotFound
 from autoinvest.ledger import entries as ledger_entries
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.ledger.entries import Account
-from autoinvest.operator import audit
-from autoinvest.operator._db import fetch_optional, require_transaction
-from autoinvest.operator.inputs import require_eur
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 # The claim locks the same row: a withdrawal and a reservation never decide on the same free capital.

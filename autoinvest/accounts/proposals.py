@@ -9,20 +9,20 @@ from decimal import Decimal
 from typing import LiteralString, cast
 from uuid import UUID
 
-from autoinvest.db import driver
-from autoinvest.db.tx import AppConnection
-from autoinvest.domain.states import ProposalStatus, Side
-from autoinvest.errors import InputError, NotFound
-from autoinvest.operator import audit
-from autoinvest.operator._db import fetch_all, fetch_one, fetch_optional, require_transaction
-from autoinvest.operator.inputs import (
+from autoinvest.accounts import audit
+from autoinvest.accounts._db import fetch_all, fetch_one, fetch_optional, require_transaction
+from autoinvest.accounts.inputs import (
     parse_market,
     require_base_amount,
     require_confidence,
     require_eur,
     require_ttl,
 )
-from autoinvest.operator.profiles import get_policy
+from autoinvest.accounts.profiles import get_policy
+from autoinvest.db import driver
+from autoinvest.db.tx import AppConnection
+from autoinvest.domain.states import ProposalStatus, Side
+from autoinvest.errors import InputError, NotFound
 
 SOURCES = ("rules", "llm", "manual")
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Final
 
+from autoinvest.accounts.inputs import require_confidence, require_eur, require_int
 from autoinvest.errors import InputError
-from autoinvest.operator.inputs import require_confidence, require_eur, require_int
 
 STRATEGIES: Final = ("dca", "momentum", "mean_reversion", "llm")
 PRESET_NAMES: Final = ("observer", "hunter", "semiauto")

@@ -9,15 +9,15 @@ from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
 
+from autoinvest.accounts import audit, presets
+from autoinvest.accounts._db import fetch_optional, require_transaction
+from autoinvest.accounts.audit import JsonValue
+from autoinvest.accounts.inputs import require_eur, require_markets, require_name
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import InputError, NotFound
 from autoinvest.ledger import entries as ledger_entries
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.operator import audit, presets
-from autoinvest.operator._db import fetch_optional, require_transaction
-from autoinvest.operator.audit import JsonValue
-from autoinvest.operator.inputs import require_eur, require_markets, require_name
 
 _INSERT_PROFILE: LiteralString = (
     "INSERT INTO profiles (id, user_id, name, scan_interval_seconds, strategy, risk_preset, auto_approve_threshold)"

@@ -11,13 +11,13 @@ from uuid import UUID
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from autoinvest.accounts import audit
+from autoinvest.accounts._db import fetch_one, fetch_optional, require_transaction
 from autoinvest.config import ENV_PREFIX, Settings
 from autoinvest.db.tx import AppConnection
 from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import ConfigError, InputError, NotFound
 from autoinvest.exchange.credentials import Credential
-from autoinvest.operator import audit
-from autoinvest.operator._db import fetch_one, fetch_optional, require_transaction
 
 _UPSERT: LiteralString = (
     "INSERT INTO exchange_credentials (id, user_id, purpose, api_key, secret_encrypted, exchange_url)"

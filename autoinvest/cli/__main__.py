@@ -1,0 +1,3 @@
+from autoinvest.cli.app import app
+
+app()

@@ -1,0 +1,49 @@
+"""`autoinvest kill-switch on|off [--user ID | --profile ID]`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from autoinvest.cli._common import actor, fails_cleanly, owner, parse_id, print_json, run, settings
+from autoinvest.errors import InputError
+
+if TYPE_CHECKING:
+    from autoinvest.accounts.kill_switch import KillSwitchState
+    from autoinvest.db.tx import AppConnection
+
+
+@fails_cleanly
+def kill_switch(
+    state: str = typer.Argument(..., help="on (stop trading) | off (allow trading again)."),
+    user: str | None = typer.Option(None, "--user", help="Only this user's profiles."),
+    profile: str | None = typer.Option(None, "--profile", help="Only this profile."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (recorded in the audit log)."),
+) -> None:
+    """Stop (on) or allow (off) trading: globally, for one user, or for one profile; prints JSON."""
+    from autoinvest.accounts import kill_switch as switches
+    from autoinvest.db.tx import system_tx, user_tx
+
+    if state.strip().lower() not in ("on", "off"):
+        raise InputError(f"state {state!r} must be on or off", reason="STATE_INVALID")
+    on = state.strip().lower() == "on"
+    if user is not None and profile is not None:
+        raise InputError("give --user or --profile, not both", reason="SCOPE_INVALID")
+    user_id = None if user is None else parse_id(user, field="--user")
+    profile_id = None if profile is None else parse_id(profile, field="--profile")
+    s = settings()
+
+    async def work(conn: AppConnection) -> KillSwitchState:
+        if user_id is not None:
+            user_owner = await owner(conn, "user", user_id)
+            async with user_tx(conn, user_owner):
+                return await switches.set_user(conn, user_owner, on, actor=actor(), reason=reason)
+        if profile_id is not None:
+            profile_owner = await owner(conn, "profile", profile_id)
+            async with user_tx(conn, profile_owner):
+                return await switches.set_profile(conn, profile_id, on, actor=actor(), reason=reason)
+        async with system_tx(conn):
+            return await switches.set_global(conn, on, actor=actor(), reason=reason)
+
+    print_json(run(s, work).as_json())
