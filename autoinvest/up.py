@@ -15,8 +15,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from autoinvest import paper, worker
-from autoinvest.api.app import create_app
+from autoinvest import paper, runtime, worker
 from autoinvest.config import Settings
 from autoinvest.db import migrate, tx, urls
 from autoinvest.db.tx import AppConnection, user_tx
@@ -56,9 +55,8 @@ async def run(settings: Settings, options: UpOptions, stop: asyncio.Event, conso
             if exchange is not None:
                 demo = await paper.ensure_demo(conn, home, exchange, settings,
                                                scan_interval_s=10 if options.fast else 60)
-            roles = worker.ROLES
-            app = create_app(app_url=urls.app_url(settings), exchange_url=settings.exchange_url, loops=roles,
-                             stale_after_s=max(30.0, 10 * options.poll_s))
+            roles = runtime.ROLES
+            app = runtime.http_app(settings, roles=roles, poll_s=options.poll_s)
             server = _Server(uvicorn.Config(app, host=settings.http_host, port=options.port, log_level="warning",
                                             lifespan="off"))
             venue = f"paper exchange at {exchange.url}" if exchange else f"LIVE at {settings.exchange_url}"

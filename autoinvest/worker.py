@@ -1,4 +1,6 @@
-"""`autoinvest worker --roles …`: run any subset of the loops in one process until told to stop."""
+"""`autoinvest worker --roles …`: run any subset of the loops in one process until told to stop: start-up
+recovery, then each role's pass (built in ``runtime``) in a loop that reconnects, heartbeats and is woken by
+NOTIFY where the role has a channel."""
 
 from __future__ import annotations
 
@@ -6,34 +8,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from uuid import UUID
 
 from autoinvest import recovery, runtime
 from autoinvest.config import Settings
 from autoinvest.db import tx, urls
 from autoinvest.db.tx import AppConnection
-from autoinvest.errors import AutoInvestError, InputError
+from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
-from autoinvest.execution import loops
 from autoinvest.observability import metrics
-from autoinvest.reconcile.service import RECONCILE_INTERVAL_S, reconcile_all
+from autoinvest.runtime import Pass
 
 log = logging.getLogger(__name__)
-APPROVED_CHANNEL = "autoinvest_approved"
-
-Pass = Callable[[AppConnection], Awaitable[int]]
-
-
-def parse_roles(text: str) -> tuple[str, ...]:
-    """Validate a comma-separated role list."""
-    roles = tuple(r.strip() for r in text.split(",") if r.strip())
-    unknown = sorted(set(roles) - set(ROLE_FACTORIES))
-    if not roles or unknown:
-        raise InputError(f"unknown role(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ROLES)}",
-                         reason="ROLE_UNKNOWN")
-    return roles
 
 
 async def heartbeat(conn: AppConnection, loop_name: str, error: str | None = None) -> None:
@@ -118,79 +104,6 @@ async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: flo
         break
 
 
-@dataclass(frozen=True)
-class Context:
-    """What a role needs to build its pass."""
-
-    settings: Settings
-    loop_settings: loops.LoopSettings
-
-    async def reader_for(self, conn: AppConnection, user_id: UUID) -> MarketData:
-        return await runtime.reader_for(conn, user_id, self.settings)
-
-
-def _executor(ctx: Context) -> Pass:
-    clients_for = runtime.executor_clients(ctx.settings)  # the only role that decrypts trade keys
-
-    async def one_pass(conn: AppConnection) -> int:
-        return await loops.executor_pass(conn, clients_for=clients_for, settings=ctx.loop_settings)
-
-    return one_pass
-
-
-def _resolver(ctx: Context) -> Pass:
-    async def one_pass(conn: AppConnection) -> int:
-        return await loops.resolver_pass(conn, reader_for=ctx.reader_for, settings=ctx.loop_settings)
-
-    return one_pass
-
-
-def _monitor(ctx: Context) -> Pass:
-    async def one_pass(conn: AppConnection) -> int:
-        return await loops.monitor_pass(conn, reader_for=ctx.reader_for)
-
-    return one_pass
-
-
-def _reconciler(ctx: Context) -> Pass:
-    last = [-RECONCILE_INTERVAL_S]  # monotonic time of the last pass; the loop polls faster than we reconcile
-
-    async def one_pass(conn: AppConnection) -> int:
-        if time.monotonic() - last[0] < RECONCILE_INTERVAL_S:
-            return 0
-        last[0] = time.monotonic()
-        return len((await reconcile_all(conn, ctx.reader_for)).accounts)
-
-    return one_pass
-
-
-def _scanner(ctx: Context) -> Pass:
-    """Claims due scan jobs (lease + fencing token) and runs them with the read-only client only."""
-    from autoinvest.scanner import service
-
-    return service.scanner_pass(ctx.settings, worker=runtime.worker_id(), app_url=urls.app_url(ctx.settings),
-                                reader_for=ctx.reader_for)
-
-
-def _scheduler(ctx: Context) -> Pass:
-    """Housekeeping of no particular job: expires overdue proposals, refreshes stale market metadata."""
-    from autoinvest.scanner import service
-
-    return service.scheduler_pass(ctx.reader_for)
-
-
-# role -> (factory of its pass, the NOTIFY channel that wakes it or None)
-ROLE_FACTORIES: dict[str, tuple[Callable[[Context], Pass], str | None]] = {
-    "executor": (_executor, APPROVED_CHANNEL),
-    "resolver": (_resolver, None),
-    "monitor": (_monitor, None),
-    "scanner": (_scanner, None),
-    "scheduler": (_scheduler, None),
-    "reconciler": (_reconciler, None),
-}
-ROLES = tuple(ROLE_FACTORIES)
-
-
 async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
     """Run the given roles until ``stop`` is set. The trade key is loaded only with the executor role."""
     app_url = urls.app_url(settings)
@@ -199,13 +112,11 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
         await tx.assert_safe_role(conn)
     finally:
         await conn.close()
-    ctx = Context(settings, loops.LoopSettings(submit=runtime.submit_settings(settings),
-                                               resolve=runtime.resolve_settings(settings),
-                                               resolver_grace_s=settings.resolver_grace_s))
+
+    async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
+        return await runtime.reader_for(c, user_id, settings)
+
     # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py.
-    await recovery.recover(app_url, reader_for=ctx.reader_for, loop_settings=ctx.loop_settings)
-    tasks = []
-    for role in roles:
-        factory, channel = ROLE_FACTORIES[role]
-        tasks.append(_loop(role, app_url, factory(ctx), stop, poll_s, channel))
-    await asyncio.gather(*tasks)
+    await recovery.recover(app_url, reader_for=reader_for, loop_settings=runtime.loop_settings(settings))
+    await asyncio.gather(*(_loop(role, app_url, one_pass, stop, poll_s, channel)
+                           for role, one_pass, channel in runtime.role_passes(settings, roles)))

@@ -43,9 +43,10 @@ def worker(roles: str = typer.Option("executor,resolver,monitor", help="Comma-se
            poll_s: float = typer.Option(1.0, help="Polling interval of each loop, seconds.")) -> None:
     """Run worker loops until SIGINT/SIGTERM (several workers on one database are safe)."""
     import autoinvest.worker
+    from autoinvest import runtime
 
     s = settings()
-    chosen = autoinvest.worker.parse_roles(roles)
+    chosen = runtime.parse_roles(roles)
     err.print(f"worker {', '.join(chosen)} running; Ctrl-C stops")
     _until_signalled(lambda stop: autoinvest.worker.run(s, chosen, stop, poll_s=poll_s))
 

@@ -1,14 +1,12 @@
-"""Run one claimed scan job, and the worker roles' passes.
+"""Run one claimed scan job; the scanner role's pass.
 
 Roles (``autoinvest worker --roles …``):
 
-scanner    claims due scan jobs (autoinvest.scheduler: SKIP LOCKED, lease, fencing token) and runs each:
-           start (fenced) → market snapshot via the read-only client → the profile's proposer → fenced write.
-           The process that holds a job's lease is the one that runs it, so claiming and scanning are one role.
-scheduler  housekeeping that belongs to no job: marks overdue proposals of every active profile EXPIRED (a
-           profile's own scans do it too, fenced) and refreshes market_metadata when it is stale.
-
-Neither role loads a trade key: they get a read-only client per user through ``reader_for``.
+The scanner role claims due scan jobs (``scanner.runs``; the jobs' SQL is ``autoinvest.scheduler.jobs``: SKIP
+LOCKED, lease, fencing token) and runs each here: start (fenced) → market snapshot via the read-only client →
+the profile's proposer → fenced write. The process that holds a job's lease is the one that runs it, so claiming
+and scanning are one role. It never loads a trade key: it gets a read-only client per user through
+``reader_for``.
 """
 
 from __future__ import annotations
@@ -17,14 +15,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import LiteralString
 from uuid import UUID
 
 import openai
 
 from autoinvest.accounts.profiles import Policy
 from autoinvest.config import Settings
-from autoinvest.db.tx import AppConnection, system_tx, user_tx
+from autoinvest.db.tx import AppConnection
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
 from autoinvest.observability import metrics
@@ -35,9 +32,9 @@ from autoinvest.proposers.rules import rule_proposer
 from autoinvest.scanner import snapshot as snapshots
 from autoinvest.scanner import write
 from autoinvest.scanner.market_cache import MarketCache
-from autoinvest.scanner.metadata import MetadataRefresher
+from autoinvest.scanner.runs import PassSettings, Running, scan_pass
 from autoinvest.scheduler import jobs
-from autoinvest.scheduler.loop import PassSettings, Running, scan_pass
+from autoinvest.scheduler.metadata import MetadataRefresher
 
 log = logging.getLogger(__name__)
 
@@ -127,44 +124,5 @@ def scanner_pass(settings: Settings, *, worker: str, app_url: str, reader_for: R
 
     async def one_pass(conn: AppConnection) -> int:
         return await scan_pass(conn, pass_settings, scanner.run_job)
-
-    return one_pass
-
-
-_ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
-_EXPIRE_PROFILE: LiteralString = (
-    "WITH locked AS (SELECT id FROM profiles WHERE id = %(profile_id)s FOR UPDATE)"
-    " UPDATE trade_proposals p SET status = 'EXPIRED' FROM locked"
-    " WHERE p.profile_id = locked.id AND p.status IN ('PENDING', 'APPROVED') AND p.expires_at <= now()"
-    " AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)"
-    " RETURNING p.id"
-)
-
-
-def scheduler_pass(reader_for: ReaderFor) -> Pass:
-    """The scheduler role's pass: expire overdue proposals of active profiles; refresh stale market metadata."""
-    refresher = MetadataRefresher()
-
-    async def one_pass(conn: AppConnection) -> int:
-        async with system_tx(conn):
-            cur = await conn.execute(_ACTIVE)
-            profiles = await cur.fetchall()
-        expired = 0
-        for row in profiles:
-            async with user_tx(conn, row["user_id"]):
-                cur = await conn.execute(_EXPIRE_PROFILE, {"profile_id": row["profile_id"]})
-                expired += len(await cur.fetchall())
-        metrics.PROPOSALS_EXPIRED.inc(expired)
-        for user_id in dict.fromkeys(r["user_id"] for r in profiles):  # the first user with a read-only key
-            try:
-                reader = await reader_for(conn, user_id)
-            except AutoInvestError:
-                continue
-            try:
-                await refresher.refresh_if_stale(conn, reader)
-            finally:
-                await reader.close()
-            break
-        return expired
 
     return one_pass

@@ -9,8 +9,8 @@ from uuid import UUID
 from autoinvest import runtime
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.exchange.base import MarketData
+from autoinvest.scanner.runs import PassSettings, scan_pass
 from autoinvest.scanner.service import Scanner
-from autoinvest.scheduler.loop import PassSettings, scan_pass
 from tests.support.database import DatabaseUnderTest
 from tests.support.simulator import RunningSimulator
 from tests.support.trading import settings_for

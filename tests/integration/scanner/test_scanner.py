@@ -9,7 +9,7 @@ from pathlib import Path
 
 from autoinvest.accounts.profiles import get_policy
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
-from autoinvest.scanner.service import scheduler_pass
+from autoinvest.scheduler.housekeeping import housekeeping_pass
 from tests.integration.scanner.helpers import events, job, proposals, run_pass, scanner_for
 from tests.integration.scheduler.isolated import admin_execute
 from tests.support.database import DatabaseUnderTest
@@ -80,7 +80,7 @@ async def test_overdue_proposals_are_expired_unless_executed(
     # the scheduler role's sweep expires too (here: the other one, once overdue)
     admin_execute(scan_db, "UPDATE trade_proposals SET created_at = now() - interval '2 hours',"
                   " expires_at = now() - interval '1 hour' WHERE id = %s", (eth["id"],))
-    sweep = scheduler_pass(scanner.reader_for)
+    sweep = housekeeping_pass(scanner.reader_for)
     assert await sweep(scan_conn) == 1
     assert {r["status"] for r in await proposals(scan_conn, t.user_id)} == {"EXPIRED"}
 

@@ -1,4 +1,4 @@
-"""One pass of the scanner role: claim a batch of due jobs, run them concurrently, keep their leases alive.
+"""The scanner role's pass: claim a batch of due jobs, run them concurrently, keep their leases alive.
 
 Each job runs on its own connection; the pass's connection is the keeper's, renewing every lease a third of
 the lease time. A lease that cannot be renewed (expired while the process was paused, or taken over) cancels

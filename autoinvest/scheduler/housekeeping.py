@@ -1,0 +1,56 @@
+"""The scheduler role's pass: housekeeping that belongs to no scan job. It marks overdue proposals of every
+active profile EXPIRED (a profile's own scans do it too, fenced) and refreshes ``market_metadata`` when it is
+stale. It never loads a trade key: it gets a read-only client per user through ``reader_for``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import LiteralString
+from uuid import UUID
+
+from autoinvest.db.tx import AppConnection, system_tx, user_tx
+from autoinvest.errors import AutoInvestError
+from autoinvest.exchange.base import MarketData
+from autoinvest.observability import metrics
+from autoinvest.scheduler.metadata import MetadataRefresher
+
+ReaderFor = Callable[[AppConnection, UUID], Awaitable[MarketData]]
+Pass = Callable[[AppConnection], Awaitable[int]]
+
+_ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
+_EXPIRE_PROFILE: LiteralString = (
+    "WITH locked AS (SELECT id FROM profiles WHERE id = %(profile_id)s FOR UPDATE)"
+    " UPDATE trade_proposals p SET status = 'EXPIRED' FROM locked"
+    " WHERE p.profile_id = locked.id AND p.status IN ('PENDING', 'APPROVED') AND p.expires_at <= now()"
+    " AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)"
+    " RETURNING p.id"
+)
+
+
+def housekeeping_pass(reader_for: ReaderFor) -> Pass:
+    """The scheduler role's pass: expire overdue proposals of active profiles; refresh stale market metadata."""
+    refresher = MetadataRefresher()
+
+    async def one_pass(conn: AppConnection) -> int:
+        async with system_tx(conn):
+            cur = await conn.execute(_ACTIVE)
+            profiles = await cur.fetchall()
+        expired = 0
+        for row in profiles:
+            async with user_tx(conn, row["user_id"]):
+                cur = await conn.execute(_EXPIRE_PROFILE, {"profile_id": row["profile_id"]})
+                expired += len(await cur.fetchall())
+        metrics.PROPOSALS_EXPIRED.inc(expired)
+        for user_id in dict.fromkeys(r["user_id"] for r in profiles):  # the first user with a read-only key
+            try:
+                reader = await reader_for(conn, user_id)
+            except AutoInvestError:
+                continue
+            try:
+                await refresher.refresh_if_stale(conn, reader)
+            finally:
+                await reader.close()
+            break
+        return expired
+
+    return one_pass
