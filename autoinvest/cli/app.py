@@ -8,7 +8,7 @@ from autoinvest.cli import run
 from autoinvest.cli.credentials import credentials_app
 from autoinvest.cli.db import db_app
 from autoinvest.cli.execute import execute
-from autoinvest.cli.kill_switch import kill_switch
+from autoinvest.cli.kill_switch import set_switch
 from autoinvest.cli.ledger import ledger_app
 from autoinvest.cli.profiles import profiles_app
 from autoinvest.cli.proposals import proposals_app
@@ -25,6 +25,6 @@ app.add_typer(users_app, name="users")
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(proposals_app, name="proposals")
-app.command("kill-switch")(kill_switch)
+app.command("kill-switch")(set_switch)
 app.add_typer(ledger_app, name="ledger")
 app.command("reconcile")(reconcile)

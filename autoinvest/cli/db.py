@@ -63,13 +63,12 @@ def url(app_role: bool = typer.Option(False, "--app", help="Print the applicatio
 
 @db_app.command("migrate")
 @fails_cleanly
-def migrate() -> None:
+def upgrade() -> None:
     """Create the roles and upgrade the schema to head (safe to run from many instances at once)."""
-    from autoinvest.db import migrate as migrations
-    from autoinvest.db import urls
+    from autoinvest.db import migrate, urls
 
     s = settings()
     admin = urls.admin_url(s, start=not s.database_url)
     with out.status("migrating…"):
-        revision = migrations.upgrade(admin, app_password=s.app_db_password.get_secret_value())
+        revision = migrate.upgrade(admin, app_password=s.app_db_password.get_secret_value())
     out.print(f"schema at revision {revision}")

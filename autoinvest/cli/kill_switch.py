@@ -15,14 +15,14 @@ if TYPE_CHECKING:
 
 
 @fails_cleanly
-def kill_switch(
+def set_switch(
     state: str = typer.Argument(..., help="on (stop trading) | off (allow trading again)."),
     user: str | None = typer.Option(None, "--user", help="Only this user's profiles."),
     profile: str | None = typer.Option(None, "--profile", help="Only this profile."),
     reason: str | None = typer.Option(None, "--reason", help="Why (recorded in the audit log)."),
 ) -> None:
     """Stop (on) or allow (off) trading: globally, for one user, or for one profile; prints JSON."""
-    from autoinvest.accounts import kill_switch as switches
+    from autoinvest.accounts import kill_switch
     from autoinvest.db.tx import system_tx, user_tx
 
     if state.strip().lower() not in ("on", "off"):
@@ -38,12 +38,12 @@ def kill_switch(
         if user_id is not None:
             user_owner = await owner(conn, "user", user_id)
             async with user_tx(conn, user_owner):
-                return await switches.set_user(conn, user_owner, on, actor=actor(), reason=reason)
+                return await kill_switch.set_user(conn, user_owner, on, actor=actor(), reason=reason)
         if profile_id is not None:
             profile_owner = await owner(conn, "profile", profile_id)
             async with user_tx(conn, profile_owner):
-                return await switches.set_profile(conn, profile_id, on, actor=actor(), reason=reason)
+                return await kill_switch.set_profile(conn, profile_id, on, actor=actor(), reason=reason)
         async with system_tx(conn):
-            return await switches.set_global(conn, on, actor=actor(), reason=reason)
+            return await kill_switch.set_global(conn, on, actor=actor(), reason=reason)
 
     print_json(run(s, work).as_json())

@@ -29,8 +29,7 @@ from autoinvest.proposers import llm
 from autoinvest.proposers.base import ProposalDraft, Proposer, Source
 from autoinvest.proposers.budget import DbBudget
 from autoinvest.proposers.rules import rule_proposer
-from autoinvest.scanner import snapshot as snapshots
-from autoinvest.scanner import write
+from autoinvest.scanner import snapshot, write
 from autoinvest.scanner.market_cache import MarketCache
 from autoinvest.scanner.runs import PassSettings, Running, scan_pass
 from autoinvest.scheduler import jobs
@@ -81,14 +80,14 @@ class Scanner:
             reader = await self.reader_for(conn, lease.user_id)
             try:
                 await self.metadata.refresh_if_stale(conn, reader)
-                facts = await snapshots.load_facts(conn, lease.user_id, lease.profile_id)
+                facts = await snapshot.load_facts(conn, lease.user_id, lease.profile_id)
                 policy = facts.policy
                 proposer = self.proposer_for(conn, lease.user_id, policy)
                 source = proposer.source
-                snapshot = await snapshots.build(reader, self.cache, facts, run)
+                market_view = await snapshot.build(reader, self.cache, facts, run)
             finally:
                 await reader.close()
-            result = await proposer.propose(snapshot)
+            result = await proposer.propose(market_view)
             drafts = result.drafts
         except AutoInvestError as exc:
             error = exc.reason
