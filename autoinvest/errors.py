@@ -8,8 +8,13 @@ openai) are translated into this tree at exactly one place each.
     ├── ConfigError                     bad settings; the program stops at start
     ├── InputError                      bad user input (CLI, API); nothing changed
     │   └── NotFound
-    ├── DatabaseError                   db/ (psycopg) translation point
-    │   └── UnsafeDatabaseRole          app role owns tables or bypasses RLS
+    ├── DatabaseError                   db/errors.py is the psycopg translation point
+    │   ├── UnsafeDatabaseRole          app role owns tables or bypasses RLS
+    │   ├── DatabaseUnavailable         cannot connect, or the connection was lost
+    │   └── ConstraintViolation         PostgreSQL refused a row; carries the constraint's name
+    │       ├── UniqueViolated          a UNIQUE constraint or index
+    │       ├── CheckRefused            a CHECK constraint
+    │       └── ForeignKeyMissing       a FOREIGN KEY (the referenced row does not exist)
     ├── ExchangeError                   exchange/ (ccxt, HTTP) translation point
     │   ├── AuthenticationFailed        bad key, bad signature, window expired
     │   ├── PermissionDenied            key lacks the permission (view-only trading)
@@ -64,6 +69,32 @@ class DatabaseError(AutoInvestError):
 
 class UnsafeDatabaseRole(DatabaseError):
     reason = "DB_ROLE_UNSAFE"
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The server cannot be reached, or the session ended (restart, terminated, timed out): reconnect."""
+
+    reason = "DB_UNAVAILABLE"
+
+
+class ConstraintViolation(DatabaseError):
+    """PostgreSQL refused a statement by a constraint; ``constraint`` is its name when PostgreSQL gives one."""
+
+    def __init__(self, message: str, *, constraint: str | None = None, reason: str | None = None) -> None:
+        super().__init__(message, reason=reason)
+        self.constraint = constraint
+
+
+class UniqueViolated(ConstraintViolation):
+    reason = "DB_UNIQUE_VIOLATION"
+
+
+class CheckRefused(ConstraintViolation):
+    reason = "DB_CHECK_VIOLATION"
+
+
+class ForeignKeyMissing(ConstraintViolation):
+    reason = "DB_FOREIGN_KEY_VIOLATION"
 
 
 class ExchangeError(AutoInvestError):

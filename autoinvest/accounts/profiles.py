@@ -13,9 +13,8 @@ from autoinvest.accounts import audit, presets
 from autoinvest.accounts._db import fetch_optional, require_transaction
 from autoinvest.accounts.audit import JsonValue
 from autoinvest.accounts.inputs import require_eur, require_markets, require_name
-from autoinvest.db import driver
-from autoinvest.db.tx import AppConnection
-from autoinvest.errors import InputError, NotFound
+from autoinvest.db.tx import AppConnection, savepoint
+from autoinvest.errors import ForeignKeyMissing, InputError, NotFound, UniqueViolated
 from autoinvest.ledger import entries as ledger_entries
 from autoinvest.ledger import repo as ledger_repo
 
@@ -116,13 +115,13 @@ async def create_profile(conn: AppConnection, user_id: UUID, spec: ProfileSpec, 
         "max_trades_per_day": p.max_trades_per_day, "max_trades_per_hour": p.max_trades_per_hour,
     }
     try:
-        async with conn.transaction():  # a savepoint, so a refusal leaves the caller's transaction usable
+        async with savepoint(conn):  # a refusal leaves the caller's transaction usable
             await conn.execute(_INSERT_PROFILE, params)
-    except driver.UniqueViolation as exc:
-        if exc.diag.constraint_name != "profiles_user_id_name_key":
+    except UniqueViolated as exc:
+        if exc.constraint != "profiles_user_id_name_key":
             raise
         raise InputError(f"this user already has a profile named {spec.name!r}", reason="PROFILE_NAME_TAKEN") from None
-    except driver.ForeignKeyViolation:
+    except ForeignKeyMissing:
         raise NotFound(f"no user with id {user_id}") from None
     await conn.execute(_INSERT_POLICY, params)
     await ledger_repo.open_account(conn, profile_id, user_id)

@@ -9,9 +9,8 @@ from uuid import UUID
 from autoinvest.accounts import audit
 from autoinvest.accounts._db import require_transaction
 from autoinvest.accounts.inputs import parse_email
-from autoinvest.db import driver
-from autoinvest.db.tx import AppConnection
-from autoinvest.errors import InputError
+from autoinvest.db.tx import AppConnection, savepoint
+from autoinvest.errors import InputError, UniqueViolated
 
 _INSERT: LiteralString = "INSERT INTO users (id, email) VALUES (%s, %s)"
 
@@ -26,10 +25,10 @@ async def create_user(conn: AppConnection, user_id: UUID, email: str, *, actor: 
     require_transaction(conn)
     address = parse_email(email)
     try:
-        async with conn.transaction():  # a savepoint: a duplicate leaves the caller's transaction usable
+        async with savepoint(conn):  # a duplicate leaves the caller's transaction usable
             await conn.execute(_INSERT, (user_id, address))
-    except driver.UniqueViolation as exc:
-        if exc.diag.constraint_name != "users_email_key":
+    except UniqueViolated as exc:
+        if exc.constraint != "users_email_key":
             raise
         raise InputError(f"a user with email {address} already exists", reason="EMAIL_TAKEN") from None
     await audit.record(conn, user_id, actor, "user.created", "user", user_id, {"email": address})

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from autoinvest.db.tx import connect
+from autoinvest.errors import DatabaseError
 from autoinvest.observability import health, metrics
 
 
@@ -23,7 +24,7 @@ def create_app(*, app_url: str, exchange_url: str, loops: tuple[str, ...], stale
         try:
             conn = await connect(app_url)
         except Exception as exc:  # the database is down: say so, with 503
-            return JSONResponse({"healthy": False, "database": {"ok": False, "error": type(exc).__name__}}, 503)
+            return JSONResponse({"healthy": False, "database": {"ok": False, "error": _error_name(exc)}}, 503)
         try:
             result = await health.check(conn, exchange_url=exchange_url, expected_loops=loops,
                                         stale_after_s=stale_after_s)
@@ -32,3 +33,9 @@ def create_app(*, app_url: str, exchange_url: str, loops: tuple[str, ...], stale
         return JSONResponse({"healthy": result.healthy, **result.report}, 200 if result.healthy else 503)
 
     return app
+
+
+def _error_name(exc: Exception) -> str:
+    """The class of a failed connection as the report has always named it: DatabaseError for any of our database
+    errors (a refused connection is DatabaseUnavailable since db/errors.py), the class name for anything else."""
+    return DatabaseError.__name__ if isinstance(exc, DatabaseError) else type(exc).__name__

@@ -13,7 +13,8 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from autoinvest.errors import DatabaseError, UnsafeDatabaseRole
+from autoinvest.db.errors import cannot_connect, translated
+from autoinvest.errors import UnsafeDatabaseRole
 
 AppConnection = psycopg.AsyncConnection[dict[str, Any]]
 T = TypeVar("T")
@@ -43,7 +44,7 @@ def is_broken(conn: AppConnection) -> bool:
 
 
 async def connect(app_url: str) -> AppConnection:
-    """Connect as the application role; a refused connection becomes a DatabaseError with a hint."""
+    """Connect as the application role; a refused connection becomes DatabaseUnavailable with a hint."""
     try:
         # The process id names the session in pg_stat_activity: an operator sees which process holds what.
         conn = await psycopg.AsyncConnection.connect(app_url, row_factory=dict_row,
@@ -51,10 +52,7 @@ async def connect(app_url: str) -> AppConnection:
         await _configure(conn)
         return conn
     except psycopg.OperationalError as exc:
-        # libpq's message names host and user, never the password.
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseError(f"cannot connect to the database: {first_line} (is it running? `autoinvest db start`)",
-                            reason="DB_UNAVAILABLE") from None
+        raise cannot_connect(exc) from exc
 
 
 def run_with_connection(app_url: str, work: Callable[[AppConnection], Awaitable[T]]) -> T:
@@ -83,6 +81,19 @@ async def system_tx(conn: AppConnection) -> AsyncIterator[AppConnection]:
     """A transaction with no user set: tenant tables show nothing; only global tables and id functions."""
     async with conn.transaction():
         yield conn
+
+
+@asynccontextmanager
+async def savepoint(conn: AppConnection) -> AsyncIterator[AppConnection]:
+    """A savepoint in the caller's transaction whose driver errors arrive translated (``db.errors``).
+
+    A refused statement rolls back to the savepoint only: the caller catches our error (``UniqueViolated``,
+    ``CheckRefused``, ``ForeignKeyMissing``, by its ``constraint``) and its transaction stays usable.
+    (Outside a transaction this is a transaction of its own.)
+    """
+    with translated():
+        async with conn.transaction():
+            yield conn
 
 
 async def assert_safe_role(conn: AppConnection) -> None:

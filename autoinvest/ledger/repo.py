@@ -9,16 +9,16 @@ enforces the invariant (the ``capital_invariant`` CHECK and the non-negative col
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from importlib.resources import files
 from typing import LiteralString, cast
 from uuid import UUID
 
 from autoinvest.db import driver
-from autoinvest.db.tx import AppConnection
-from autoinvest.errors import DatabaseError, LedgerConflict, NotFound
+from autoinvest.db.tx import AppConnection, savepoint
+from autoinvest.errors import CheckRefused, DatabaseError, LedgerConflict, NotFound
 from autoinvest.ledger.entries import (
     COLUMNS,
     Account,
@@ -42,13 +42,16 @@ def _load_queries() -> dict[str, LiteralString]:
 QUERIES = _load_queries()
 
 
-@contextmanager
-def refused_by_check() -> Iterator[None]:
-    """Translate a CHECK refusal from PostgreSQL into InvariantViolation (a candidate for db/'s translation point)."""
+@asynccontextmanager
+async def refused_by_check(conn: AppConnection) -> AsyncIterator[None]:
+    """A savepoint in which a CHECK refusal becomes InvariantViolation: nothing is left behind, and the caller's
+    transaction stays usable (the claim can still record the rejection)."""
     try:
-        yield
-    except driver.CheckViolation as e:
-        raise InvariantViolation(f"the database refused the capital move ({e.diag.constraint_name})") from e
+        async with savepoint(conn):
+            yield
+    except CheckRefused as e:
+        # Chained to PostgreSQL's own error, whose diag names the refused constraint.
+        raise InvariantViolation(f"the database refused the capital move ({e.constraint})") from e.__cause__
 
 
 async def post(conn: AppConnection, profile_id: UUID, user_id: UUID, entry: Entry) -> bool:
@@ -58,13 +61,10 @@ async def post(conn: AppConnection, profile_id: UUID, user_id: UUID, entry: Entr
               "d_allocated": entry.d_allocated, "d_reserved_for_orders": entry.d_reserved_for_orders,
               "d_reserved_for_positions": entry.d_reserved_for_positions, "d_realized_pnl": entry.d_realized_pnl,
               "memo": driver.Jsonb(dict(entry.memo))}
-    # A savepoint: a refused entry leaves nothing behind and the caller's transaction usable
-    # (the claim can still record the rejection).
-    with refused_by_check():
-        async with conn.transaction():
-            row = await _one(conn, "post_entry", params)
-            if row["inserted"] and not row["moved"]:
-                raise NotFound(f"no capital account visible for profile {profile_id}")
+    async with refused_by_check(conn):
+        row = await _one(conn, "post_entry", params)
+        if row["inserted"] and not row["moved"]:
+            raise NotFound(f"no capital account visible for profile {profile_id}")
     if row["inserted"]:
         return True
     owner = await _maybe_one(conn, "entry_owner", {"kind": entry.kind.value, "reference": entry.reference})
@@ -121,14 +121,13 @@ async def rebuild(conn: AppConnection, profile_id: UUID, actor: str) -> Account:
     after = rebuild_from(await entries(conn, profile_id))
     if after == before:
         return before
-    with refused_by_check():
-        async with conn.transaction():
-            await conn.execute(QUERIES["set_account"], {"profile_id": profile_id, **_columns(after)})
-            await conn.execute(QUERIES["audit"], {
-                "user_id": row["user_id"], "actor": actor, "action": "ledger.rebuild", "subject_id": str(profile_id),
-                "details": driver.Jsonb({"before": _json(before), "after": _json(after),
-                                  "drift": {c: str(d) for c, d in Difference(before, after).drift.items()}}),
-            })
+    async with refused_by_check(conn):
+        await conn.execute(QUERIES["set_account"], {"profile_id": profile_id, **_columns(after)})
+        await conn.execute(QUERIES["audit"], {
+            "user_id": row["user_id"], "actor": actor, "action": "ledger.rebuild", "subject_id": str(profile_id),
+            "details": driver.Jsonb({"before": _json(before), "after": _json(after),
+                                     "drift": {c: str(d) for c, d in Difference(before, after).drift.items()}}),
+        })
     return after
 
 
