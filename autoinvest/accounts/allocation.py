@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import LiteralString
 from uuid import UUID
 
-from autoinvest.accounts import audit
+from autoinvest import audit
 from autoinvest.accounts._db import fetch_optional, require_transaction
 from autoinvest.accounts.inputs import require_eur
 from autoinvest.db.tx import AppConnection

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal, LiteralString
 from uuid import UUID
 
-from autoinvest.accounts import audit
+from autoinvest import audit
 from autoinvest.accounts._db import fetch_one, fetch_optional, require_transaction
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import NotFound

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from autoinvest.accounts import audit
+from autoinvest import audit
 from autoinvest.accounts._db import fetch_one, fetch_optional, require_transaction
 from autoinvest.config import ENV_PREFIX, Settings
 from autoinvest.db.tx import AppConnection

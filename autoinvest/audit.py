@@ -1,0 +1,51 @@
+"""The audit log: who did what to which object, written in the same transaction as the change.
+
+The only module that writes ``audit_log`` (the global kill switch's row, which has no tenant, is written by
+the ``set_global_kill_switch`` SECURITY DEFINER function of the schema). It sits below every repository —
+it imports nothing of the application but the database layer — so that the ledger, the accounts, the
+execution path and reconciliation all audit through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import LiteralString, TypeAlias
+from uuid import UUID
+
+from autoinvest.db import driver
+from autoinvest.db.tx import AppConnection
+from autoinvest.errors import DatabaseError
+
+JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue] | None"
+
+_INSERT: LiteralString = (
+    "INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)"
+    " VALUES (%(user_id)s, %(actor)s, %(action)s, %(subject_type)s, %(subject_id)s, %(details)s)"
+)
+_INSERT_ONCE: LiteralString = (
+    "INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)"
+    " SELECT %(user_id)s, %(actor)s, %(action)s, %(subject_type)s, %(subject_id)s, %(details)s"
+    " WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE user_id = %(user_id)s AND action = %(action)s"
+    " AND subject_type = %(subject_type)s AND subject_id = %(subject_id)s)"
+)
+
+
+async def record(conn: AppConnection, user_id: UUID, actor: str, action: str, subject_type: str,
+                 subject_id: UUID | str | None, details: Mapping[str, JsonValue] | None = None) -> None:
+    """Append one audit row for ``user_id`` inside the caller's transaction (never a secret in ``details``)."""
+    await conn.execute(_INSERT, _params(conn, user_id, actor, action, subject_type, subject_id, details))
+
+
+async def record_once(conn: AppConnection, user_id: UUID, actor: str, action: str, subject_type: str,
+                      subject_id: UUID | str, details: Mapping[str, JsonValue] | None = None) -> None:
+    """Like :func:`record`, unless this user's ``action`` on this subject is already on record (e.g. a claim
+    that waits for a live entry is audited once per proposal, however often a polling worker retries it)."""
+    await conn.execute(_INSERT_ONCE, _params(conn, user_id, actor, action, subject_type, subject_id, details))
+
+
+def _params(conn: AppConnection, user_id: UUID, actor: str, action: str, subject_type: str,
+            subject_id: UUID | str | None, details: Mapping[str, JsonValue] | None) -> dict[str, object]:
+    if not driver.in_transaction(conn):
+        raise DatabaseError("audit rows are written inside the caller's user_tx or system_tx")
+    return {"user_id": user_id, "actor": actor or "operator", "action": action, "subject_type": subject_type,
+            "subject_id": None if subject_id is None else str(subject_id), "details": driver.Jsonb(dict(details or {}))}
