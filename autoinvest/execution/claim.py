@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
+from autoinvest import audit
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.errors import NotFound
 from autoinvest.execution import facts as facts_query
-from autoinvest.execution import records, reservations
 from autoinvest.execution.client_order_id import client_order_id
-from autoinvest.execution.records import Execution
 from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle import executions, reservations
+from autoinvest.lifecycle.executions import Execution
 from autoinvest.policy import decide, facts_to_json
 
 ENTRY_IN_PROGRESS = "ENTRY_IN_PROGRESS"
@@ -45,7 +47,7 @@ async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID, *,
     except driver.UniqueViolation:
         # Only reachable if two claims bypassed the profile lock; the constraint still holds the line.
         async with user_tx(conn, user_id):
-            existing = await records.for_proposal(conn, user_id, proposal_id)
+            existing = await executions.for_proposal(conn, user_id, proposal_id)
         if existing is not None:
             return ClaimResult(Outcome.ALREADY_CLAIMED, existing, existing.reasons)
         return ClaimResult(Outcome.WAITING, None, (ENTRY_IN_PROGRESS,))
@@ -59,7 +61,7 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
         " WHERE p.id = %s FOR UPDATE OF pr", (proposal_id,))
     if await cur.fetchone() is None:
         raise NotFound(f"proposal {proposal_id} not found (or not yours)", reason="PROPOSAL_NOT_FOUND")
-    existing = await records.for_proposal(conn, user_id, proposal_id)
+    existing = await executions.for_proposal(conn, user_id, proposal_id)
     if existing is not None:
         return ClaimResult(Outcome.ALREADY_CLAIMED, existing, existing.reasons)
 
@@ -81,33 +83,18 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
     if snapshot.sell_quote is not None:
         preflight["converted"] = {"amount_eur": str(snapshot.amount_eur), "at_bid": str(snapshot.sell_quote.bid),
                                   "amount_base": str(snapshot.amount_base)}
-    cur = await conn.execute(
-        """
-        INSERT INTO executions (id, user_id, profile_id, proposal_id, market, side, state, client_order_id,
-                                amount_eur, amount_base, reserved_eur, reasons, preflight)
-        VALUES (%(id)s, %(user)s, %(profile)s, %(proposal)s, %(market)s, %(side)s, %(state)s, %(coid)s,
-                %(eur)s, %(base)s, %(reserved)s, %(reasons)s, %(preflight)s)
-        RETURNING *
-        """,
-        {"id": execution_id, "user": user_id, "profile": snapshot.profile_id, "proposal": proposal_id,
-         "market": facts.market, "side": facts.side.value, "state": state.value,
-         "coid": client_order_id(user_id, proposal_id), "eur": snapshot.amount_eur, "base": snapshot.amount_base,
-         "reserved": reserve or 0, "reasons": reasons, "preflight": driver.Jsonb(preflight)})
-    row = await cur.fetchone()
-    assert row is not None
+    execution = await executions.create(
+        conn, execution_id=execution_id, user_id=user_id, profile_id=snapshot.profile_id, proposal_id=proposal_id,
+        market=facts.market, side=facts.side, state=state, client_order_id=client_order_id(user_id, proposal_id),
+        amount_eur=snapshot.amount_eur, amount_base=snapshot.amount_base, reserved_eur=reserve or Decimal(0),
+        reasons=reasons, preflight=preflight)
     if reserve:
         await ledger_repo.post(conn, snapshot.profile_id, user_id, ledger.reserve(execution_id, reserve))
     outcome = Outcome.CLAIMED if decision.allowed else Outcome.REJECTED
-    return ClaimResult(outcome, Execution.from_row(row), tuple(reasons))
+    return ClaimResult(outcome, execution, tuple(reasons))
 
 
 async def _audit_waiting(conn: AppConnection, user_id: UUID, proposal_id: UUID) -> None:
     # Recorded once per proposal, so that a polling worker does not flood the audit log.
-    await conn.execute(
-        """
-        INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)
-        SELECT %(user)s, 'executor', 'execution.waiting', 'proposal', %(proposal)s,
-               jsonb_build_object('reason', %(reason)s::text)
-         WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE user_id = %(user)s AND action = 'execution.waiting'
-                             AND subject_id = %(proposal)s)
-        """, {"user": user_id, "proposal": str(proposal_id), "reason": ENTRY_IN_PROGRESS})
+    await audit.record_once(conn, user_id, "executor", "execution.waiting", "proposal", proposal_id,
+                            {"reason": ENTRY_IN_PROGRESS})

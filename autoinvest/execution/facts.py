@@ -11,7 +11,7 @@ from autoinvest.db.tx import AppConnection
 from autoinvest.domain.money import quantize_down
 from autoinvest.domain.states import Side
 from autoinvest.errors import NotFound
-from autoinvest.execution import reservations
+from autoinvest.lifecycle import reservations
 from autoinvest.policy import KillSwitches, LastTrade, PreflightFacts
 
 # A "trade" for caps, cooldown and anti-flip is an execution that is live or has filled: in-flight

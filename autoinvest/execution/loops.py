@@ -10,12 +10,12 @@ from uuid import UUID
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
-from autoinvest.execution import records
-from autoinvest.execution.records import Execution
 from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.service import ClientsFor, execute, resolve, submit_claimed
 from autoinvest.execution.submit import SubmitSettings
+from autoinvest.lifecycle import executions
 from autoinvest.lifecycle.apply import apply_order
+from autoinvest.lifecycle.executions import Execution
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -94,7 +94,7 @@ async def monitor_pass(conn: AppConnection, *, reader_for: ReaderForFn, grace_s:
     for execution_id, user_id in await _ids(conn, "SELECT * FROM execution_ids_in_state('SUBMITTED', %s, %s)",
                                             grace_s, BATCH):
         async with user_tx(conn, user_id):
-            execution = await records.get(conn, execution_id)
+            execution = await executions.get(conn, execution_id)
         if execution is None or execution.exchange_order_id is None:
             continue
 
@@ -105,5 +105,5 @@ async def monitor_pass(conn: AppConnection, *, reader_for: ReaderForFn, grace_s:
 
         done += await _with_reader(conn, reader_for, user_id, execution_id, "monitor", work)
         async with user_tx(conn, user_id):  # to the back of the queue: every open order gets its turn
-            await records.touch(conn, execution_id)
+            await executions.touch(conn, execution_id)
     return done

@@ -9,8 +9,8 @@ from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState
 from autoinvest.errors import ExchangeError, OrderNotFound
 from autoinvest.exchange.base import MarketData, OrderReport
-from autoinvest.execution import records, reservations
-from autoinvest.execution.records import Execution
+from autoinvest.lifecycle import executions, reservations
+from autoinvest.lifecycle.executions import Execution
 
 NOT_FOUND_AFTER_WINDOW = "NOT_FOUND_AFTER_WINDOW"
 LEASE_SECONDS = 30
@@ -28,60 +28,44 @@ async def resolve(conn: AppConnection, user_id: UUID, execution_id: UUID, *, rea
                   settings: ResolveSettings) -> tuple[Execution, OrderReport | None]:
     """Look the order up by clientOrderId under a fenced lease; found → SUBMITTED, absent twice → NOT_PLACED."""
     async with user_tx(conn, user_id):
-        cur = await conn.execute(
-            """
-            UPDATE executions
-               SET lease_owner = %(worker)s, lease_until = now() + make_interval(secs => %(lease)s),
-                   lease_token = lease_token + 1
-             WHERE id = %(id)s AND state = 'SUBMITTING' AND (lease_until IS NULL OR lease_until < now())
-            RETURNING lease_token,
-                      now() > submit_ts + make_interval(secs => %(fence_ms)s / 1000.0) AS window_passed
-            """, {"worker": settings.worker_id, "lease": LEASE_SECONDS, "id": execution_id,
-                  "fence_ms": settings.access_window_ms + settings.clock_skew_ms})
-        lease = await cur.fetchone()
-        execution = await records.get(conn, execution_id)
+        lease = await executions.take_lease(conn, execution_id, worker=settings.worker_id, lease_s=LEASE_SECONDS,
+                                            fence_ms=settings.access_window_ms + settings.clock_skew_ms)
+        execution = await executions.get(conn, execution_id)
     assert execution is not None, execution_id
     if lease is None:
         return execution, None  # not SUBMITTING any more, or another resolver holds it
-    token = int(lease["lease_token"])
+    token = lease.token
     try:
         report = await reader.get_order(execution.market, client_order_id=str(execution.client_order_id))
     except OrderNotFound:
         # Looked up before the window closed, "not found" proves nothing: the order may still arrive.
         async with user_tx(conn, user_id):
-            return await _not_found(conn, execution, token, counts=bool(lease["window_passed"])), None
+            return await _not_found(conn, execution, token, counts=lease.window_passed), None
     except ExchangeError:
         async with user_tx(conn, user_id):
-            await _drop_lease(conn, execution.id, token)
+            await executions.drop_lease(conn, execution.id, token)
         return execution, None
     async with user_tx(conn, user_id):
-        found = await records.transition(conn, execution.id, ExecutionState.SUBMITTING, ExecutionState.SUBMITTED,
-                                         exchange_order_id=report.order_id, response=report.raw, lease_token=token)
-        current = found or await records.get(conn, execution.id)
+        found = await executions.transition(conn, execution.id, ExecutionState.SUBMITTING,
+                                            ExecutionState.SUBMITTED, exchange_order_id=report.order_id,
+                                            response=report.raw, lease_token=token)
+        current = found or await executions.get(conn, execution.id)
     assert current is not None
     return current, report if found else None
 
 
 async def _not_found(conn: AppConnection, execution: Execution, token: int, *, counts: bool) -> Execution:
     if not counts:
-        await _drop_lease(conn, execution.id, token)
+        await executions.drop_lease(conn, execution.id, token)
         return execution
-    cur = await conn.execute(
-        "UPDATE executions SET not_found_count = not_found_count + 1, lease_owner = NULL, lease_until = NULL"
-        " WHERE id = %s AND state = 'SUBMITTING' AND lease_token = %s RETURNING not_found_count",
-        (execution.id, token))
-    row = await cur.fetchone()
-    if row is None or row["not_found_count"] < NOT_FOUND_CHECKS:
-        current = await records.get(conn, execution.id)
+    count = await executions.count_not_found(conn, execution.id, token)
+    if count is None or count < NOT_FOUND_CHECKS:
+        current = await executions.get(conn, execution.id)
         assert current is not None
         return current
-    ended = await records.transition(conn, execution.id, ExecutionState.SUBMITTING, ExecutionState.NOT_PLACED,
-                                     reasons=[NOT_FOUND_AFTER_WINDOW])
+    ended = await executions.transition(conn, execution.id, ExecutionState.SUBMITTING, ExecutionState.NOT_PLACED,
+                                        reasons=[NOT_FOUND_AFTER_WINDOW])
     assert ended is not None
     await reservations.void(conn, ended)
     return ended
 
-
-async def _drop_lease(conn: AppConnection, execution_id: UUID, token: int) -> None:
-    await conn.execute("UPDATE executions SET lease_owner = NULL, lease_until = NULL"
-                       " WHERE id = %s AND lease_token = %s", (execution_id, token))

@@ -17,11 +17,11 @@ from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.execution import claim as claiming
 from autoinvest.execution.facts import SellQuote
 from autoinvest.execution.failpoints import failpoint
-from autoinvest.execution.records import Execution
 from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.resolve import resolve as resolve_lookup
 from autoinvest.execution.submit import SubmitSettings, refuse, submit
 from autoinvest.lifecycle.apply import apply_order
+from autoinvest.lifecycle.executions import Execution
 from autoinvest.observability import metrics
 
 log = logging.getLogger(__name__)

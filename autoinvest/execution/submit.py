@@ -11,9 +11,9 @@ from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.errors import ExchangeError
 from autoinvest.exchange.base import MarketData, OrderReport, OrderRequest, Signing, Trading
 from autoinvest.execution import facts as facts_query
-from autoinvest.execution import records, reservations
 from autoinvest.execution.failpoints import failpoint
-from autoinvest.execution.records import Execution
+from autoinvest.lifecycle import executions, reservations
+from autoinvest.lifecycle.executions import Execution
 from autoinvest.observability import metrics
 from autoinvest.policy import decide_kill_switches
 
@@ -40,7 +40,7 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
                  settings: SubmitSettings) -> tuple[Execution, OrderReport | None]:
     """Send the execution's order at most once; return its state and the exchange's report when acked."""
     async with user_tx(conn, user_id):
-        execution = await records.get(conn, execution_id, lock=True)
+        execution = await executions.get(conn, execution_id, lock=True)
         assert execution is not None, execution_id
         if execution.state is not ExecutionState.CLAIMED:
             return execution, None
@@ -50,8 +50,8 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
             return await _end(conn, execution, ExecutionState.CLAIMED, ExecutionState.REJECTED,
                               [r.code for r in blocked.reasons]), None
         request = order_request(execution, settings.operator_id)
-        moved = await records.transition(conn, execution.id, ExecutionState.CLAIMED, ExecutionState.SUBMITTING,
-                                         set_submit_ts=True, request=_request_json(request))
+        moved = await executions.transition(conn, execution.id, ExecutionState.CLAIMED, ExecutionState.SUBMITTING,
+                                            set_submit_ts=True, request=_request_json(request))
         assert moved is not None and moved.submit_ts is not None
         execution = moved
     failpoint("after-submitting-commit")
@@ -77,12 +77,12 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
                               [exc.reason]), None
     failpoint("after-send-before-record")
     async with user_tx(conn, user_id):
-        acked = await records.transition(conn, execution.id, ExecutionState.SUBMITTING, ExecutionState.SUBMITTED,
-                                         exchange_order_id=report.order_id, response=report.raw)
+        acked = await executions.transition(conn, execution.id, ExecutionState.SUBMITTING, ExecutionState.SUBMITTED,
+                                            exchange_order_id=report.order_id, response=report.raw)
     failpoint("after-record")
     if acked is None:  # the resolver got there first; its record stands
         async with user_tx(conn, user_id):
-            current = await records.get(conn, execution.id)
+            current = await executions.get(conn, execution.id)
         assert current is not None
         return current, report
     return acked, report
@@ -91,7 +91,7 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
 async def refuse(conn: AppConnection, user_id: UUID, execution_id: UUID, reasons: list[str]) -> Execution:
     """End a CLAIMED execution that can never be sent (e.g. the user has no usable keys); voids its reservation."""
     async with user_tx(conn, user_id):
-        execution = await records.get(conn, execution_id, lock=True)
+        execution = await executions.get(conn, execution_id, lock=True)
         assert execution is not None, execution_id
         if execution.state is not ExecutionState.CLAIMED:
             return execution
@@ -118,9 +118,9 @@ async def _balance_shortfall(reader: MarketData, execution: Execution) -> str | 
 
 async def _end(conn: AppConnection, execution: Execution, from_state: ExecutionState, to_state: ExecutionState,
                reasons: list[str]) -> Execution:
-    ended = await records.transition(conn, execution.id, from_state, to_state, reasons=reasons)
+    ended = await executions.transition(conn, execution.id, from_state, to_state, reasons=reasons)
     if ended is None:
-        current = await records.get(conn, execution.id)
+        current = await executions.get(conn, execution.id)
         assert current is not None
         return current
     await reservations.void(conn, ended)

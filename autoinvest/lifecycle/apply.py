@@ -9,19 +9,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
-from autoinvest.domain.states import ExecutionState, Side
+from autoinvest.domain.states import ExecutionState
 from autoinvest.exchange.base import FillReport, OrderReport
-from autoinvest.execution import records, reservations
-from autoinvest.execution.records import Execution
-from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle import executions, fills, reservations
+from autoinvest.lifecycle.executions import Execution
+from autoinvest.lifecycle.fills import QUOTE, Position
 
-QUOTE = "EUR"
+_POSITION_FOR_UPDATE: LiteralString = (
+    "SELECT quantity, cost_basis_eur, realized_pnl_eur FROM positions WHERE profile_id = %(profile)s"
+    " AND market = %(market)s FOR UPDATE"
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Applied:
 async def apply_order(conn: AppConnection, user_id: UUID, execution_id: UUID, report: OrderReport) -> Applied:
     """Record the order's state and any new fills; close the execution when the exchange closed the order."""
     async with user_tx(conn, user_id):
-        execution = await records.get(conn, execution_id, lock=True)  # serialises appliers of this execution
+        execution = await executions.get(conn, execution_id, lock=True)  # serialises appliers of this execution
         assert execution is not None, execution_id
         await _upsert_order(conn, execution, report)
         new_fills = 0
@@ -42,15 +45,15 @@ async def apply_order(conn: AppConnection, user_id: UUID, execution_id: UUID, re
                 new_fills += 1
         if report.is_open and execution.state is ExecutionState.SUBMITTING:
             # The exchange has the order: an ack seen by the reconciler or a resolver is the same fact.
-            acked = await records.transition(conn, execution.id, ExecutionState.SUBMITTING,
-                                             ExecutionState.SUBMITTED, exchange_order_id=report.order_id,
-                                             response=report.raw)
+            acked = await executions.transition(conn, execution.id, ExecutionState.SUBMITTING,
+                                                ExecutionState.SUBMITTED, exchange_order_id=report.order_id,
+                                                response=report.raw)
             assert acked is not None  # the row lock above: nobody moved it meanwhile
             execution = acked
         if not report.is_open and execution.state in (ExecutionState.SUBMITTING, ExecutionState.SUBMITTED):
             final = closed_state(report)
-            closed = await records.transition(conn, execution.id, execution.state, final,
-                                              exchange_order_id=report.order_id)
+            closed = await executions.transition(conn, execution.id, execution.state, final,
+                                                 exchange_order_id=report.order_id)
             assert closed is not None
             await reservations.void(conn, closed)
             execution = closed
@@ -103,26 +106,14 @@ async def _apply_fill(conn: AppConnection, execution: Execution, report: OrderRe
          fill.taker if fill.taker is not None else True, fill.timestamp))
     if await cur.fetchone() is None:
         return False  # already applied
-    quote = fill.amount * fill.price
-    fee_eur = fill.fee if (fill.fee_currency or QUOTE) == QUOTE else Decimal(0)
-    if report.side is Side.BUY:
-        realized = -fee_eur
-        remaining = await ledger_repo.reservation_remaining(conn, execution.profile_id, execution.id)
-        covered = min(quote, remaining)
-        await _post(conn, execution, ledger.fill(execution.id, fill.fill_id, quote, from_reservation=covered))
-        if fee_eur:
-            await _post(conn, execution, ledger.fee(fill.fill_id, fee_eur, execution_id=execution.id,
-                                                    from_reservation=min(fee_eur, remaining - covered)))
-        await move_position(conn, user_id=execution.user_id, profile_id=execution.profile_id, market=report.market,
-                            d_quantity=fill.amount, d_cost=quote, d_realized=realized)
-    else:
-        basis = await _basis_of(conn, execution, report.market, fill.amount)
-        await _post(conn, execution, ledger.exit(fill.fill_id, basis, quote))
-        if fee_eur:
-            await _post(conn, execution, ledger.fee(fill.fill_id, fee_eur))
-        realized = quote - basis - fee_eur
-        await move_position(conn, user_id=execution.user_id, profile_id=execution.profile_id, market=report.market,
-                            d_quantity=-fill.amount, d_cost=-basis, d_realized=realized)
+    held = await _position_for_update(conn, execution.profile_id, report.market)
+    remaining = await ledger_repo.reservation_remaining(conn, execution.profile_id, execution.id)
+    booking = fills.book(report.side, fill, held, execution_id=execution.id, reservation_remaining=remaining)
+    for entry in booking.entries:
+        await ledger_repo.post(conn, execution.profile_id, execution.user_id, entry)
+    await move_position(conn, user_id=execution.user_id, profile_id=execution.profile_id, market=report.market,
+                        d_quantity=booking.d_quantity, d_cost=booking.d_cost_basis_eur,
+                        d_realized=booking.realized_pnl_eur)
     await conn.execute(
         """
         INSERT INTO trade_history (id, user_id, profile_id, fill_id, market, side, amount_base, price, amount_eur,
@@ -130,21 +121,20 @@ async def _apply_fill(conn: AppConnection, execution: Execution, report: OrderRe
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s / 1000.0))
         """,
         (uuid.uuid4(), execution.user_id, execution.profile_id, fill_row_id, report.market, report.side.value,
-         fill.amount, fill.price, quote, fee_eur, realized, fill.timestamp))
+         fill.amount, fill.price, booking.quote_eur, booking.fee_eur, booking.realized_pnl_eur, fill.timestamp))
     await _outbox(conn, execution, "fill", {"market": report.market, "side": report.side.value,
                                             "amount": str(fill.amount), "price": str(fill.price)})
     return True
 
 
-async def _basis_of(conn: AppConnection, execution: Execution, market: str, amount: Decimal) -> Decimal:
-    cur = await conn.execute("SELECT quantity, cost_basis_eur FROM positions WHERE profile_id = %s AND market = %s"
-                             " FOR UPDATE", (execution.profile_id, market))
+async def _position_for_update(conn: AppConnection, profile_id: UUID, market: str) -> Position:
+    """The profile's position in the market, locked until the transaction ends (zero when there is none)."""
+    cur = await conn.execute(_POSITION_FOR_UPDATE, {"profile": profile_id, "market": market})
     row = await cur.fetchone()
-    if row is None or row["quantity"] <= 0:
-        return Decimal(0)
-    sold = min(amount, row["quantity"])
-    basis: Decimal = row["cost_basis_eur"] * sold / row["quantity"]
-    return basis
+    if row is None:
+        return Position()
+    return Position(quantity=row["quantity"], cost_basis_eur=row["cost_basis_eur"],
+                    realized_pnl_eur=row["realized_pnl_eur"])
 
 
 async def move_position(conn: AppConnection, *, user_id: UUID, profile_id: UUID, market: str, d_quantity: Decimal,
@@ -161,10 +151,6 @@ async def move_position(conn: AppConnection, *, user_id: UUID, profile_id: UUID,
         """,
         {"id": uuid.uuid4(), "user": user_id, "profile": profile_id, "market": market,
          "dq": d_quantity, "dc": d_cost, "dr": d_realized})
-
-
-async def _post(conn: AppConnection, execution: Execution, entry: ledger.Entry) -> None:
-    await ledger_repo.post(conn, execution.profile_id, execution.user_id, entry)
 
 
 async def _outbox(conn: AppConnection, execution: Execution, kind: str, payload: dict[str, Any]) -> None:

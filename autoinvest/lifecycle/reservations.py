@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from autoinvest.db.tx import AppConnection
-from autoinvest.execution.records import Execution
 from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle.executions import Execution
 
 # Bitvavo charges the taker fee on top of a market buy's amountQuote; the reservation covers it.
 FEE_HEADROOM = Decimal("0.0025")

@@ -6,37 +6,26 @@ Both run in one ``user_tx`` each and leave an audit row; capital moves only by l
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import LiteralString
 from uuid import UUID
 
-from autoinvest.accounts import audit
+from autoinvest import audit
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import Side
 from autoinvest.errors import InvariantViolation
 from autoinvest.exchange.base import OrderReport
-from autoinvest.execution import reservations
 from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle import executions, reservations
 from autoinvest.lifecycle.apply import apply_order, move_position
 from autoinvest.reconcile.diff import AdoptOrder
 
 ACTOR = "reconciler"
 ADOPTED = "ADOPTED_BY_RECONCILIATION"
 VALUE_QUANTUM = Decimal("0.00000001")
-
-_ADOPT: LiteralString = """
-INSERT INTO executions (id, user_id, profile_id, proposal_id, market, side, state, client_order_id, amount_eur,
-                        amount_base, reserved_eur, reasons, submit_ts, exchange_order_id, response)
-VALUES (%(id)s, %(user)s, %(profile)s, %(proposal)s, %(market)s, %(side)s, 'SUBMITTED', %(coid)s, %(eur)s,
-        %(base)s, %(reserved)s, %(reasons)s, now(), %(order_id)s, %(raw)s::jsonb)
-ON CONFLICT DO NOTHING
-RETURNING id
-"""
-_UNRESERVE: LiteralString = "UPDATE executions SET reserved_eur = 0 WHERE id = %(id)s"
 
 _POSITION_FOR_UPDATE: LiteralString = """
 SELECT quantity, cost_basis_eur FROM positions WHERE profile_id = %(profile)s AND market = %(market)s FOR UPDATE
@@ -58,13 +47,14 @@ async def adopt(conn: AppConnection, user_id: UUID, adoption: AdoptOrder) -> Ado
     reserve = _reservation(report)
     try:
         async with user_tx(conn, user_id):
-            cur = await conn.execute(_ADOPT, {
-                "id": execution_id, "user": user_id, "profile": adoption.profile_id, "proposal": adoption.proposal_id,
-                "market": report.market, "side": report.side.value, "coid": UUID(report.client_order_id or ""),
-                "eur": report.amount_quote, "base": report.amount if report.amount_quote is None else None,
-                "reserved": reserve, "reasons": [ADOPTED], "order_id": report.order_id,
-                "raw": json.dumps({"order_id": report.order_id, "status": report.status})})
-            if await cur.fetchone() is None:
+            adopted = await executions.adopt(
+                conn, execution_id=execution_id, user_id=user_id, profile_id=adoption.profile_id,
+                proposal_id=adoption.proposal_id, market=report.market, side=report.side,
+                client_order_id=UUID(report.client_order_id or ""), amount_eur=report.amount_quote,
+                amount_base=report.amount if report.amount_quote is None else None, reserved_eur=reserve,
+                reasons=[ADOPTED], exchange_order_id=report.order_id,
+                response={"order_id": report.order_id, "status": report.status})
+            if not adopted:
                 # UNIQUE(user, proposal) or one live entry per profile+market: claimed meanwhile, or another
                 # order of this market is live. Nothing written; the run reports it and an operator decides.
                 return Adopted(None, None, Decimal(0), error="CONFLICT")
@@ -73,7 +63,7 @@ async def adopt(conn: AppConnection, user_id: UUID, adoption: AdoptOrder) -> Ado
                     await ledger_repo.post(conn, adoption.profile_id, user_id, ledger.reserve(execution_id, reserve))
                 except InvariantViolation:
                     # The order exists whatever our capital says: adopt it unreserved; its fills may still be refused.
-                    await conn.execute(_UNRESERVE, {"id": execution_id})
+                    await executions.unreserve(conn, execution_id)
                     reserve = Decimal(0)
             applied = await apply_order(conn, user_id, execution_id, report)  # a savepoint inside this transaction
             await audit.record(conn, user_id, ACTOR, "reconcile.adopt", "execution", execution_id, {

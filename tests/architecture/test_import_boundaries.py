@@ -66,6 +66,10 @@ VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
         "Domain and policy do no I/O",
         {"autoinvest/policy/planted.py": "import httpx\n"},
     ),
+    "the reason catalogue does I/O": (
+        "Domain and policy do no I/O",
+        {"autoinvest/reasons.py": "import httpx\n"},
+    ),
     "domain imports ccxt": (
         "Domain and policy do no I/O",
         {"autoinvest/domain/planted.py": "import ccxt.async_support\n"},
@@ -81,6 +85,14 @@ VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
     "scanner takes the endpoint table": (
         "Only autoinvest.exchange imports its private modules",
         {"autoinvest/scanner/planted.py": "from autoinvest.exchange import _endpoints\n"},
+    ),
+    "lifecycle imports execution": (
+        "Imports go one way: execution, lifecycle, ledger, audit, db",
+        {"autoinvest/lifecycle/planted.py": "from autoinvest.execution import claim\n"},
+    ),
+    "db imports the audit log": (
+        "Imports go one way: execution, lifecycle, ledger, audit, db",
+        {"autoinvest/db/planted.py": "import autoinvest.audit\n"},
     ),
     "psycopg outside db": (
         "Only autoinvest.db imports psycopg",

@@ -12,7 +12,7 @@ import pytest
 from autoinvest.accounts import kill_switch
 from autoinvest.db.tx import AppConnection, connect, system_tx, user_tx
 from autoinvest.execution.claim import ENTRY_IN_PROGRESS, ClaimResult, Outcome, claim
-from autoinvest.execution.reservations import required_eur
+from autoinvest.lifecycle.reservations import required_eur
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal, set_policy
 from tests.support.tenants import make_profile, make_user

@@ -26,9 +26,9 @@ from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, connect, user_tx
 from autoinvest.execution import failpoints, loops
 from autoinvest.execution.client_order_id import client_order_id
-from autoinvest.execution.records import Execution
 from autoinvest.execution.service import ClientsFor, execute
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle.executions import Execution
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator

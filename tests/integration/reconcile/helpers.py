@@ -15,8 +15,8 @@ from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.exchange.base import MarketData, OrderReport, OrderRequest
 from autoinvest.execution import claim as claiming
-from autoinvest.execution import records
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle import executions
 from autoinvest.lifecycle.apply import apply_order
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
@@ -66,8 +66,8 @@ async def place_resting(conn: AppConnection, settings: Settings, t: TradingTenan
     assert claimed.outcome is claiming.Outcome.CLAIMED and claimed.execution is not None, claimed
     execution = claimed.execution
     async with user_tx(conn, t.user_id):
-        assert await records.transition(conn, execution.id, ExecutionState.CLAIMED, ExecutionState.SUBMITTING,
-                                        set_submit_ts=True)
+        assert await executions.transition(conn, execution.id, ExecutionState.CLAIMED, ExecutionState.SUBMITTING,
+                                           set_submit_ts=True)
     clients = await runtime.executor_clients(settings)(conn, t.user_id)
     try:
         report = await clients.trader.place_order(OrderRequest.limit_order(
@@ -77,8 +77,8 @@ async def place_resting(conn: AppConnection, settings: Settings, t: TradingTenan
         await clients.close()
     if ack:
         async with user_tx(conn, t.user_id):
-            assert await records.transition(conn, execution.id, ExecutionState.SUBMITTING, ExecutionState.SUBMITTED,
-                                            exchange_order_id=report.order_id)
+            assert await executions.transition(conn, execution.id, ExecutionState.SUBMITTING,
+                                               ExecutionState.SUBMITTED, exchange_order_id=report.order_id)
         await apply_order(conn, t.user_id, execution.id, report)
     return Resting(execution.id, proposal, report, price)
 
