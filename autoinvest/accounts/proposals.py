@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import LiteralString, cast
 from uuid import UUID
 
-from autoinvest.accounts import audit
+from autoinvest import audit
 from autoinvest.accounts._db import fetch_all, fetch_one, fetch_optional, require_transaction
 from autoinvest.accounts.inputs import (
     parse_market,
@@ -28,14 +29,22 @@ SOURCES = ("rules", "llm", "manual")
 
 _INSERT: LiteralString = (
     "INSERT INTO trade_proposals (id, user_id, profile_id, market, side, amount_eur, amount_base, confidence,"
-    " rationale, source, status, policy_snapshot, expires_at, decided_at, decided_by, override_cooldown,"
-    " override_anti_flip)"
-    " VALUES (%(id)s, %(user_id)s, %(profile_id)s, %(market)s, %(side)s, %(amount_eur)s, %(amount_base)s,"
-    " %(confidence)s,"
-    " %(rationale)s, %(source)s, %(status)s, %(policy_snapshot)s, now() + %(ttl_seconds)s * interval '1 second',"
-    " CASE WHEN %(decided_by)s::text IS NULL THEN NULL ELSE now() END, %(decided_by)s::text,"
-    " %(override_cooldown)s, %(override_anti_flip)s)"
+    " rationale, source, status, policy_snapshot, scan_window, scan_fencing_token, expires_at, decided_at,"
+    " decided_by, override_cooldown, override_anti_flip)"
+    " SELECT %(id)s, %(user_id)s, %(profile_id)s, %(market)s, %(side)s, %(amount_eur)s, %(amount_base)s,"
+    " %(confidence)s, %(rationale)s, %(source)s, %(status)s, %(policy_snapshot)s, %(scan_window)s,"
+    " %(scan_fencing_token)s, now() + make_interval(secs => %(ttl_seconds)s), CASE WHEN %(auto)s THEN now() END,"
+    " CASE WHEN %(auto)s THEN 'auto' END, %(override_cooldown)s, %(override_anti_flip)s"
+)
+_INSERT_DEDUPLICATED: LiteralString = (
+    " ON CONFLICT (profile_id, market, scan_window) DO NOTHING"
     " RETURNING id, status, created_at, expires_at, decided_by"
+)
+_LOCK_PROFILE: LiteralString = "SELECT 1 FROM profiles WHERE id = %(profile_id)s FOR UPDATE"
+_EXPIRE: LiteralString = (
+    "UPDATE trade_proposals p SET status = 'EXPIRED'"
+    " WHERE p.profile_id = %(profile_id)s AND p.status IN ('PENDING', 'APPROVED') AND p.expires_at <= now()"
+    " AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)"
 )
 _FOR_DECISION: LiteralString = (
     "SELECT id, user_id, profile_id, status, expires_at, expires_at <= now() AS expired"
@@ -54,6 +63,15 @@ _LIST: LiteralString = (
     " AND (%(status)s::text IS NULL OR status = %(status)s::text)"
     " ORDER BY created_at DESC, id LIMIT %(limit)s"
 )
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A condition that a write checks in its own statement, so that a writer whose claim was lost writes nothing:
+    SQL selecting a row while the claim holds (the scan fence is ``scheduler.jobs.FENCE``) and its parameters."""
+
+    sql: LiteralString
+    params: Mapping[str, object]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,17 +164,12 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
         raise NotFound(f"no profile with id {profile_id}")
     ttl = require_ttl(ttl if ttl is not None else timedelta(seconds=policy.proposal_ttl_seconds))
     auto = auto_approves(policy.auto_approve_threshold, confidence)
-    row = await fetch_one(conn, _INSERT, {
-        "id": uuid.uuid4(), "user_id": user_id, "profile_id": profile_id, "market": market, "side": side.value,
-        "amount_eur": amount_eur, "amount_base": amount_base, "confidence": confidence, "rationale": rationale,
-        "source": source,
-        "status": (ProposalStatus.APPROVED if auto else ProposalStatus.PENDING).value,
-        "policy_snapshot": driver.Jsonb(policy.snapshot()), "ttl_seconds": int(ttl.total_seconds()),
-        "decided_by": "auto" if auto else None, "override_cooldown": override_cooldown,
-        "override_anti_flip": override_anti_flip,
-    })
-    proposal = Proposal(id=row["id"], status=ProposalStatus(row["status"]), created_at=row["created_at"],
-                        expires_at=row["expires_at"], decided_by=row["decided_by"])
+    proposal = await insert_proposal(
+        conn, user_id=user_id, profile_id=profile_id, market=market, side=side, amount_eur=amount_eur,
+        amount_base=amount_base, confidence=confidence, rationale=rationale, source=source, auto_approved=auto,
+        policy_snapshot=policy.snapshot(), ttl_seconds=int(ttl.total_seconds()), override_cooldown=override_cooldown,
+        override_anti_flip=override_anti_flip)
+    assert proposal is not None  # neither fenced nor in a scan window: nothing refuses it
     await audit.record(conn, user_id, actor, "proposal.created", "proposal", proposal.id, {
         "profile_id": str(profile_id), "market": market, "side": side.value,
         "amount_eur": None if amount_eur is None else str(amount_eur),
@@ -172,6 +185,59 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
         await record_auto_approval(conn, user_id, proposal.id, confidence=confidence,
                                    threshold=policy.auto_approve_threshold, requested_by=actor)
     return proposal
+
+
+async def insert_proposal(conn: AppConnection, *, user_id: UUID, profile_id: UUID, market: str, side: Side,
+                          amount_eur: Decimal | None, amount_base: Decimal | None, confidence: int, rationale: str,
+                          source: str, auto_approved: bool, policy_snapshot: Mapping[str, object], ttl_seconds: int,
+                          override_cooldown: bool = False, override_anti_flip: bool = False,
+                          scan_window: datetime | None = None, scan_fencing_token: int | None = None,
+                          fence: Fence | None = None) -> Proposal | None:
+    """The one INSERT of a proposal, in the caller's transaction: PENDING, or APPROVED by 'auto'; it expires
+    ``ttl_seconds`` after database time now. Callers check its shape and audit it.
+
+    A scanner's proposal carries its ``scan_window`` (one per profile, market and window) and is written only
+    while ``fence`` holds, checked by this very statement; None when the fence refused it or the window already
+    has a proposal for this market."""
+    require_transaction(conn)
+    params: dict[str, object] = {
+        "id": uuid.uuid4(), "user_id": user_id, "profile_id": profile_id, "market": market, "side": side.value,
+        "amount_eur": amount_eur, "amount_base": amount_base, "confidence": confidence, "rationale": rationale,
+        "source": source, "status": (ProposalStatus.APPROVED if auto_approved else ProposalStatus.PENDING).value,
+        "policy_snapshot": driver.Jsonb(dict(policy_snapshot)), "scan_window": scan_window,
+        "scan_fencing_token": scan_fencing_token, "ttl_seconds": ttl_seconds, "auto": auto_approved,
+        "override_cooldown": override_cooldown, "override_anti_flip": override_anti_flip,
+    }
+    if fence is None:
+        query = _INSERT + _INSERT_DEDUPLICATED
+    else:
+        query = _INSERT + " WHERE EXISTS (" + fence.sql + ")" + _INSERT_DEDUPLICATED
+    row = await fetch_optional(conn, query, _with_fence(params, fence))
+    if row is None:
+        return None
+    return Proposal(id=row["id"], status=ProposalStatus(row["status"]), created_at=row["created_at"],
+                    expires_at=row["expires_at"], decided_by=row["decided_by"])
+
+
+async def expire_overdue(conn: AppConnection, profile_id: UUID, *, fence: Fence | None = None) -> list[UUID]:
+    """The one expiry, in the caller's transaction: lock the profile (as the executor's claim does), then mark
+    its PENDING/APPROVED proposals past ``expires_at`` (database time) that have no execution EXPIRED; their ids.
+    With ``fence``, the statement expires nothing unless the fence holds."""
+    require_transaction(conn)
+    await conn.execute(_LOCK_PROFILE, {"profile_id": profile_id})
+    if fence is None:
+        query = _EXPIRE + " RETURNING p.id"
+    else:
+        query = _EXPIRE + " AND EXISTS (" + fence.sql + ")" + " RETURNING p.id"
+    rows = await fetch_all(conn, query, _with_fence({"profile_id": profile_id}, fence))
+    return [row["id"] for row in rows]
+
+
+def _with_fence(params: dict[str, object], fence: Fence | None) -> dict[str, object]:
+    if fence is None:
+        return params
+    assert not params.keys() & fence.params.keys(), "the fence's parameters must not shadow the statement's"
+    return {**fence.params, **params}
 
 
 def auto_approves(threshold: int | None, confidence: int) -> bool:

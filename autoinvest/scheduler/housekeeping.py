@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import LiteralString
 from uuid import UUID
 
+from autoinvest.accounts import proposals
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
@@ -18,13 +19,6 @@ ReaderFor = Callable[[AppConnection, UUID], Awaitable[MarketData]]
 Pass = Callable[[AppConnection], Awaitable[int]]
 
 _ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
-_EXPIRE_PROFILE: LiteralString = (
-    "WITH locked AS (SELECT id FROM profiles WHERE id = %(profile_id)s FOR UPDATE)"
-    " UPDATE trade_proposals p SET status = 'EXPIRED' FROM locked"
-    " WHERE p.profile_id = locked.id AND p.status IN ('PENDING', 'APPROVED') AND p.expires_at <= now()"
-    " AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)"
-    " RETURNING p.id"
-)
 
 
 def housekeeping_pass(reader_for: ReaderFor) -> Pass:
@@ -38,8 +32,7 @@ def housekeeping_pass(reader_for: ReaderFor) -> Pass:
         expired = 0
         for row in profiles:
             async with user_tx(conn, row["user_id"]):
-                cur = await conn.execute(_EXPIRE_PROFILE, {"profile_id": row["profile_id"]})
-                expired += len(await cur.fetchall())
+                expired += len(await proposals.expire_overdue(conn, row["profile_id"]))
         metrics.PROPOSALS_EXPIRED.inc(expired)
         for user_id in dict.fromkeys(r["user_id"] for r in profiles):  # the first user with a read-only key
             try:

@@ -124,9 +124,8 @@ async def test_each_fenced_statement_refuses_a_lease_taken_over(
     async with user_tx(conn, t.user_id):
         assert not await jobs.lock(conn, old)
         for draft in DRAFTS:
-            assert await write._insert(conn, old, t.old_run, t.policy, "rules", draft) is None
-        cur = await conn.execute(write._EXPIRE, {**old.params(), "profile_id": t.profile_id})
-        assert await cur.fetchall() == []
+            assert await write.insert_draft(conn, old, t.old_run, t.policy, "rules", draft) is None
+        assert await write.expire_overdue(conn, old) == []
         assert not await jobs.complete(conn, old, t.old_run, outcome="ok", proposals=0, error=None)
     await _assert_nothing_written(conn, t)
     await _assert_the_holder_can_write(scan_conn, t, taker)
