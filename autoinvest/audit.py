@@ -8,7 +8,7 @@ execution path and reconciliation all audit through it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import LiteralString, TypeAlias
 from uuid import UUID
 
@@ -16,7 +16,8 @@ from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import DatabaseError
 
-JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue] | None"
+#: Mapping and Sequence (not dict and list): a dict[str, str] is details too.
+JsonValue: TypeAlias = "str | int | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 
 _INSERT: LiteralString = (
     "INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)"
