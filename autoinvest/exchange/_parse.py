@@ -25,12 +25,11 @@ from autoinvest.exchange.base import (
     OrderReport,
     Ticker,
 )
-
-MALFORMED = "EXCHANGE_MALFORMED_RESPONSE"
+from autoinvest.reasons import EXCHANGE_MALFORMED_RESPONSE
 
 
 def malformed(message: str) -> ExchangeError:
-    return ExchangeError(message, reason=MALFORMED)
+    return ExchangeError(message, reason=EXCHANGE_MALFORMED_RESPONSE)
 
 
 def _field(raw: Mapping[str, Any], key: str) -> Any:
