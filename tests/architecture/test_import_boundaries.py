@@ -86,6 +86,14 @@ VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
         "Only autoinvest.exchange imports its private modules",
         {"autoinvest/scanner/planted.py": "from autoinvest.exchange import _endpoints\n"},
     ),
+    "lifecycle imports execution": (
+        "Imports go one way: execution, lifecycle, ledger, audit, db",
+        {"autoinvest/lifecycle/planted.py": "from autoinvest.execution import claim\n"},
+    ),
+    "db imports the audit log": (
+        "Imports go one way: execution, lifecycle, ledger, audit, db",
+        {"autoinvest/db/planted.py": "import autoinvest.audit\n"},
+    ),
     "psycopg outside db": (
         "Only autoinvest.db imports psycopg",
         {"autoinvest/reconcile/__init__.py": "from psycopg import sql\n"},
