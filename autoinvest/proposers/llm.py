@@ -39,6 +39,7 @@ from autoinvest.proposers.base import (
     quantize_base,
 )
 from autoinvest.proposers.budget import Budget
+from autoinvest.reasons import LLM_BUDGET_EXHAUSTED
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +244,8 @@ class LlmProposer:
         if reservation is None:
             metrics.LLM_BUDGET_DENIED.inc()
             log.info("llm budget exhausted", extra={"profile_id": snapshot.profile_id,
-                                                    "reason": "LLM_BUDGET_EXHAUSTED"})
-            return Proposals(rejections=(Rejection("LLM_BUDGET_EXHAUSTED"),))
+                                                    "reason": LLM_BUDGET_EXHAUSTED})
+            return Proposals(rejections=(Rejection(LLM_BUDGET_EXHAUSTED),))
         started = time.monotonic()
         try:
             answer = await complete(self.client, self.model, snapshot)
