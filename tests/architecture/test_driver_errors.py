@@ -13,6 +13,7 @@ import ast
 import importlib
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from autoinvest.db import driver
@@ -68,17 +69,21 @@ def _dotted(expr: ast.expr) -> tuple[str, list[str]] | None:
 
 
 def _resolve(path: str, chain: list[str]) -> object:
-    """The object a driver path names (importing what it must); None when it cannot be found."""
+    """The object a driver path names (importing what it must); for a name the seam does not export (any more),
+    the psycopg class of that name, if there is one; None when nothing is found."""
     names = path.split(".") + chain
+    obj: object = None
     for cut in range(len(names), 0, -1):
         try:
-            obj: object = importlib.import_module(".".join(names[:cut]))
+            obj = importlib.import_module(".".join(names[:cut]))
         except ImportError:
             continue
         for name in names[cut:]:
             obj = getattr(obj, name, None)
-        return obj
-    return None
+        break
+    if obj is None and names:
+        obj = getattr(psycopg.errors, names[-1], None) or getattr(psycopg, names[-1], None)
+    return obj
 
 
 def driver_exceptions(source: str, *, package: str = "autoinvest") -> list[str]:
@@ -157,7 +162,8 @@ PLANTED: dict[str, str] = {
                                          "except UniqueViolation:\n    pass\n",
     "a relative import of the seam": "from . import driver\ntry:\n    pass\nexcept driver.UniqueViolation:\n"
                                      "    pass\n",
-    "a tuple kept in a constant": "from autoinvest.db import driver\nREFUSED = (driver.UniqueViolation,)\n",
+    "a tuple kept in a constant": "import psycopg\nREFUSED = (psycopg.errors.UniqueViolation,)\n",
+    "a class the seam does not export": "from autoinvest.db import driver\nREFUSED = (driver.CheckViolation,)\n",
     "the driver's base class": "import psycopg\ntry:\n    pass\nexcept psycopg.Error:\n    pass\n",
     "the pool's timeout": "from psycopg_pool import PoolTimeout\ntry:\n    pass\nexcept PoolTimeout:\n    pass\n",
 }
