@@ -13,7 +13,7 @@ from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.errors import NotFound
-from autoinvest.execution import facts as facts_query
+from autoinvest.execution import preflight
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
@@ -39,7 +39,7 @@ class ClaimResult:
 
 
 async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID, *,
-                sell_quote: facts_query.SellQuote | None = None) -> ClaimResult:
+                sell_quote: preflight.SellQuote | None = None) -> ClaimResult:
     """Claim the proposal for execution, at most once ever (``sell_quote``: see ``facts.load``)."""
     try:
         async with user_tx(conn, user_id):
@@ -54,7 +54,7 @@ async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID, *,
 
 
 async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
-                       sell_quote: facts_query.SellQuote | None) -> ClaimResult:
+                       sell_quote: preflight.SellQuote | None) -> ClaimResult:
     # Serialise every claim of this profile: the counters read below cannot change under us.
     cur = await conn.execute(
         "SELECT pr.id FROM profiles pr JOIN trade_proposals p ON p.profile_id = pr.id"
@@ -65,7 +65,7 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
     if existing is not None:
         return ClaimResult(Outcome.ALREADY_CLAIMED, existing, existing.reasons)
 
-    snapshot = await facts_query.load(conn, proposal_id, sell_quote=sell_quote)
+    snapshot = await preflight.load(conn, proposal_id, sell_quote=sell_quote)
     facts = snapshot.facts
     cur = await conn.execute(
         "SELECT 1 FROM executions WHERE profile_id = %s AND market = %s"
@@ -79,15 +79,15 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
     state = ExecutionState.CLAIMED if decision.allowed else ExecutionState.REJECTED
     execution_id = uuid.uuid4()
     reserve = reservations.required_eur(facts.amount_eur) if decision.allowed and facts.side is Side.BUY else None
-    preflight: dict[str, object] = {"facts": facts_to_json(facts), "decision": decision.to_json()}
+    record: dict[str, object] = {"facts": facts_to_json(facts), "decision": decision.to_json()}
     if snapshot.sell_quote is not None:
-        preflight["converted"] = {"amount_eur": str(snapshot.amount_eur), "at_bid": str(snapshot.sell_quote.bid),
-                                  "amount_base": str(snapshot.amount_base)}
+        record["converted"] = {"amount_eur": str(snapshot.amount_eur), "at_bid": str(snapshot.sell_quote.bid),
+                               "amount_base": str(snapshot.amount_base)}
     execution = await executions.create(
         conn, execution_id=execution_id, user_id=user_id, profile_id=snapshot.profile_id, proposal_id=proposal_id,
         market=facts.market, side=facts.side, state=state, client_order_id=client_order_id(user_id, proposal_id),
         amount_eur=snapshot.amount_eur, amount_base=snapshot.amount_base, reserved_eur=reserve or Decimal(0),
-        reasons=reasons, preflight=preflight)
+        reasons=reasons, preflight=record)
     if reserve:
         await ledger_repo.post(conn, snapshot.profile_id, user_id, ledger.reserve(execution_id, reserve))
     outcome = Outcome.CLAIMED if decision.allowed else Outcome.REJECTED

@@ -24,7 +24,7 @@ class ResolveSettings:
     clock_skew_ms: int
 
 
-async def resolve(conn: AppConnection, user_id: UUID, execution_id: UUID, *, reader: MarketData,
+async def look_up(conn: AppConnection, user_id: UUID, execution_id: UUID, *, reader: MarketData,
                   settings: ResolveSettings) -> tuple[Execution, OrderReport | None]:
     """Look the order up by clientOrderId under a fenced lease; found → SUBMITTED, absent twice → NOT_PLACED."""
     async with user_tx(conn, user_id):

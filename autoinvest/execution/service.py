@@ -14,11 +14,10 @@ from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState
 from autoinvest.errors import AutoInvestError, ExchangeUnavailable, RateLimited
 from autoinvest.exchange.base import MarketData, Trading
-from autoinvest.execution import claim as claiming
-from autoinvest.execution.facts import SellQuote
+from autoinvest.execution.claim import Outcome, claim
 from autoinvest.execution.failpoints import failpoint
-from autoinvest.execution.resolve import ResolveSettings
-from autoinvest.execution.resolve import resolve as resolve_lookup
+from autoinvest.execution.preflight import SellQuote
+from autoinvest.execution.resolve import ResolveSettings, look_up
 from autoinvest.execution.submit import SubmitSettings, refuse, submit
 from autoinvest.lifecycle.apply import apply_order
 from autoinvest.lifecycle.executions import Execution
@@ -90,7 +89,7 @@ async def resolve(conn: AppConnection, execution_id: UUID, *, reader: MarketData
                   settings: ResolveSettings) -> Execution:
     """Resolve one SUBMITTING execution by lookup, and apply what the exchange reports."""
     user_id = await owner_of(conn, "execution", execution_id)
-    execution, report = await resolve_lookup(conn, user_id, execution_id, reader=reader, settings=settings)
+    execution, report = await look_up(conn, user_id, execution_id, reader=reader, settings=settings)
     if report is not None:
         execution = (await apply_order(conn, user_id, execution.id, report)).execution
     metrics.RESOLVED.labels(execution.state.value.lower()).inc()
@@ -101,15 +100,15 @@ async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: Client
                   settings: SubmitSettings) -> ExecutionResult:
     """Claim, then submit: at most one exchange order for this proposal, whoever calls and however often."""
     user_id = await owner_of(conn, "proposal", proposal_id)
-    claimed = await claiming.claim(conn, user_id, proposal_id,
+    claimed = await claim(conn, user_id, proposal_id,
                                    sell_quote=await _sell_quote(conn, user_id, proposal_id, clients_for))
-    if claimed.outcome is claiming.Outcome.WAITING:
+    if claimed.outcome is Outcome.WAITING:
         metrics.EXECUTIONS.labels("waiting").inc()
         return ExecutionResult(None, proposal_id, "WAITING", None, None, claimed.reasons, ExecutionOutcome.WAITING)
     execution = claimed.execution
     assert execution is not None
-    if claimed.outcome is not claiming.Outcome.CLAIMED:
-        outcome = (ExecutionOutcome.REJECTED if claimed.outcome is claiming.Outcome.REJECTED
+    if claimed.outcome is not Outcome.CLAIMED:
+        outcome = (ExecutionOutcome.REJECTED if claimed.outcome is Outcome.REJECTED
                    else ExecutionOutcome.ALREADY_CLAIMED)
         return _result(execution, outcome)
     failpoint("after-claim-commit")

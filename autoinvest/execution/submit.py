@@ -10,7 +10,7 @@ from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.errors import ExchangeError
 from autoinvest.exchange.base import MarketData, OrderReport, OrderRequest, Signing, Trading
-from autoinvest.execution import facts as facts_query
+from autoinvest.execution import preflight
 from autoinvest.execution.failpoints import failpoint
 from autoinvest.lifecycle import executions, reservations
 from autoinvest.lifecycle.executions import Execution
@@ -44,7 +44,7 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
         assert execution is not None, execution_id
         if execution.state is not ExecutionState.CLAIMED:
             return execution, None
-        switches = await facts_query.kill_switches(conn, execution.profile_id)
+        switches = await preflight.kill_switches(conn, execution.profile_id)
         blocked = decide_kill_switches(switches.global_kill, switches.user_kill, switches.profile_trading_enabled)
         if not blocked.allowed:
             return await _end(conn, execution, ExecutionState.CLAIMED, ExecutionState.REJECTED,

@@ -16,7 +16,7 @@ from autoinvest.db.tx import AppConnection, make_pool, system_tx, user_tx
 from autoinvest.errors import ExchangeUnavailable
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
-from autoinvest.execution import claim as claiming
+from autoinvest.execution.claim import Outcome, claim
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute, resolve
 from autoinvest.execution.submit import submit
@@ -175,8 +175,8 @@ async def test_a_kill_switch_thrown_between_claim_and_send_stops_the_order(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings, level: str) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
-    claimed = await claiming.claim(app_conn, t.user_id, proposal)
-    assert claimed.outcome is claiming.Outcome.CLAIMED and claimed.execution is not None
+    claimed = await claim(app_conn, t.user_id, proposal)
+    assert claimed.outcome is Outcome.CLAIMED and claimed.execution is not None
     await _switch(app_conn, t, level, on=True)
     clients = await runtime.executor_clients(settings)(app_conn, t.user_id)
     try:
@@ -195,7 +195,7 @@ async def test_a_balance_drained_between_claim_and_send_is_not_placed(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
-    claimed = await claiming.claim(app_conn, t.user_id, proposal)
+    claimed = await claim(app_conn, t.user_id, proposal)
     assert claimed.execution is not None and await _reserved(app_conn, t) > 0
     simulator.admin.set_balances(t.trade_key.account_id, {"EUR": "3"})
     clients = await runtime.executor_clients(settings)(app_conn, t.user_id)

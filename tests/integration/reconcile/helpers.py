@@ -14,7 +14,7 @@ from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
 from autoinvest.exchange.base import MarketData, OrderReport, OrderRequest
-from autoinvest.execution import claim as claiming
+from autoinvest.execution.claim import Outcome, claim
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle import executions
 from autoinvest.lifecycle.apply import apply_order
@@ -62,8 +62,8 @@ async def place_resting(conn: AppConnection, settings: Settings, t: TradingTenan
     proposal = await make_proposal(conn, t.user_id, t.profile_id, market=market, side=side.value,
                                    amount_eur=eur if side is Side.BUY else None,
                                    amount_base=amount if side is Side.SELL else None)
-    claimed = await claiming.claim(conn, t.user_id, proposal)
-    assert claimed.outcome is claiming.Outcome.CLAIMED and claimed.execution is not None, claimed
+    claimed = await claim(conn, t.user_id, proposal)
+    assert claimed.outcome is Outcome.CLAIMED and claimed.execution is not None, claimed
     execution = claimed.execution
     async with user_tx(conn, t.user_id):
         assert await executions.transition(conn, execution.id, ExecutionState.CLAIMED, ExecutionState.SUBMITTING,
