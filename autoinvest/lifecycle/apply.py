@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
 
+from autoinvest import outbox
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState
@@ -153,10 +154,9 @@ async def move_position(conn: AppConnection, *, user_id: UUID, profile_id: UUID,
          "dq": d_quantity, "dc": d_cost, "dr": d_realized})
 
 
-async def _outbox(conn: AppConnection, execution: Execution, kind: str, payload: dict[str, Any]) -> None:
-    await conn.execute("INSERT INTO outbox_events (user_id, kind, payload) VALUES (%s, %s, %s)",
-                       (execution.user_id, kind, driver.Jsonb({"execution_id": str(execution.id),
-                                                        "proposal_id": str(execution.proposal_id), **payload})))
+async def _outbox(conn: AppConnection, execution: Execution, kind: str, payload: dict[str, str]) -> None:
+    await outbox.publish(conn, execution.user_id, kind, {"execution_id": str(execution.id),
+                                                         "proposal_id": str(execution.proposal_id), **payload})
 
 
 def _plain(value: Any) -> Any:

@@ -3,12 +3,12 @@ other step runs as the app role in the job's user_tx (scan_jobs is a tenant tabl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import LiteralString
 from uuid import UUID
 
+from autoinvest import outbox
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 
 #: The run's claim still holds: same token, same owner, lease not expired. Every write of a run checks it.
@@ -43,9 +43,6 @@ _COMPLETE: LiteralString = (
     " FROM profiles p WHERE p.id = j.profile_id AND j.id = %(job)s AND j.fencing_token = %(token)s"
     " AND j.locked_by = %(worker)s AND j.locked_until > now()"
     " RETURNING j.next_run_at"
-)
-_EVENT: LiteralString = (
-    "INSERT INTO outbox_events (user_id, kind, payload) VALUES (%(user_id)s, 'scan.completed', %(payload)s::jsonb)"
 )
 
 
@@ -123,10 +120,10 @@ async def complete(conn: AppConnection, lease: Lease, run: Run, *, outcome: str,
     row = await cur.fetchone()
     if row is None:
         return False
-    await conn.execute(_EVENT, {"user_id": lease.user_id, "payload": json.dumps({
+    await outbox.publish(conn, lease.user_id, "scan.completed", {
         "job_id": str(lease.job_id), "profile_id": str(lease.profile_id), "due_at": run.due_at.isoformat(),
         "scan_window": run.scan_window.isoformat(), "fencing_token": lease.token, "worker": lease.worker,
         "outcome": outcome, "proposals": proposals, "error": error,
         "next_run_at": row["next_run_at"].isoformat(),
-    })})
+    })
     return True
