@@ -63,15 +63,19 @@ VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
         {"autoinvest/ledger/planted.py": "import autoinvest.simulator\n"},
     ),
     "policy does I/O": (
-        "Domain and policy do no I/O",
+        "The pure core does no I/O",
         {"autoinvest/policy/planted.py": "import httpx\n"},
     ),
     "the reason catalogue does I/O": (
-        "Domain and policy do no I/O",
+        "The pure core does no I/O",
         {"autoinvest/reasons.py": "import httpx\n"},
     ),
+    "the fill arithmetic reaches the database": (
+        "The pure core does no I/O",
+        {"autoinvest/lifecycle/fills.py": "import psycopg\n"},
+    ),
     "domain imports ccxt": (
-        "Domain and policy do no I/O",
+        "The pure core does no I/O",
         {"autoinvest/domain/planted.py": "import ccxt.async_support\n"},
     ),
     "ccxt outside exchange": (
@@ -87,12 +91,24 @@ VIOLATIONS: dict[str, tuple[str, dict[str, str]]] = {
         {"autoinvest/scanner/planted.py": "from autoinvest.exchange import _endpoints\n"},
     ),
     "lifecycle imports execution": (
-        "Imports go one way: execution, lifecycle, ledger, audit, db",
+        "Layers: each module imports only the layers below it",
         {"autoinvest/lifecycle/planted.py": "from autoinvest.execution import claim\n"},
     ),
     "db imports the audit log": (
-        "Imports go one way: execution, lifecycle, ledger, audit, db",
+        "Layers: each module imports only the layers below it",
         {"autoinvest/db/planted.py": "import autoinvest.audit\n"},
+    ),
+    "the ledger imports the accounts": (
+        "Layers: each module imports only the layers below it",
+        {"autoinvest/ledger/planted.py": "from autoinvest.accounts import profiles\n"},
+    ),
+    "a scanner and a reconciler know each other": (
+        "Layers: each module imports only the layers below it",
+        {"autoinvest/scanner/planted.py": "import autoinvest.reconcile.run\n"},
+    ),
+    "a new top-level package nobody placed": (
+        "Layers: each module imports only the layers below it",
+        {"autoinvest/newthing/__init__.py": ""},
     ),
     "psycopg outside db": (
         "Only autoinvest.db imports psycopg",
