@@ -9,10 +9,10 @@ from enum import StrEnum
 from uuid import UUID
 
 from autoinvest import audit
-from autoinvest.db import driver
+from autoinvest.db.errors import translated
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState, Side
-from autoinvest.errors import NotFound
+from autoinvest.errors import NotFound, UniqueViolated
 from autoinvest.execution import preflight
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.ledger import entries as ledger
@@ -42,9 +42,10 @@ async def claim(conn: AppConnection, user_id: UUID, proposal_id: UUID, *,
                 sell_quote: preflight.SellQuote | None = None) -> ClaimResult:
     """Claim the proposal for execution, at most once ever (``sell_quote``: see ``facts.load``)."""
     try:
-        async with user_tx(conn, user_id):
-            return await _claim_in_tx(conn, user_id, proposal_id, sell_quote)
-    except driver.UniqueViolation:
+        with translated():
+            async with user_tx(conn, user_id):
+                return await _claim_in_tx(conn, user_id, proposal_id, sell_quote)
+    except UniqueViolated:
         # Only reachable if two claims bypassed the profile lock; the constraint still holds the line.
         async with user_tx(conn, user_id):
             existing = await executions.for_proposal(conn, user_id, proposal_id)

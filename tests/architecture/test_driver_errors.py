@@ -22,11 +22,6 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "autoinvest"
 DRIVER_MODULES = ("psycopg", "psycopg_pool", "autoinvest.db.driver")
 
-#: Transitional: execution/claim.py catches driver.UniqueViolation until it catches autoinvest.errors.UniqueViolated
-#: (then remove this entry and the export from autoinvest/db/driver.py).
-ALLOWED: dict[str, frozenset[str]] = {"autoinvest/execution/claim.py": frozenset({"driver.UniqueViolation"})}
-
-
 def _is_driver(module: str) -> bool:
     return any(module == m or module.startswith(m + ".") for m in DRIVER_MODULES)
 
@@ -130,25 +125,13 @@ def _outside_db() -> dict[str, list[str]]:
 
 
 def test_no_module_outside_db_catches_a_driver_exception() -> None:
-    report = _outside_db()
-    unexpected = {path: [f for f in found if f.split(": ", 1)[1] not in ALLOWED.get(path, frozenset())]
-                  for path, found in report.items()}
-    assert {path: found for path, found in unexpected.items() if found} == {}
+    assert _outside_db() == {}
 
 
-def test_the_transitional_allowance_is_still_needed() -> None:
-    # When claim.py stops catching driver.UniqueViolation, this fails: drop ALLOWED's entry and the export.
-    report = _outside_db()
-    for path, texts in ALLOWED.items():
-        seen = {f.split(": ", 1)[1] for f in report.get(path, [])}
-        assert texts <= seen, f"{path} no longer names {sorted(texts - seen)}: remove it from ALLOWED and driver.py"
-
-
-def test_the_driver_seam_exports_no_exception_but_the_transitional_ones() -> None:
+def test_the_driver_seam_exports_no_exception() -> None:
     exported = {name for name in driver.__all__
                 if isinstance(getattr(driver, name), type) and issubclass(getattr(driver, name), BaseException)}
-    allowed = {text.removeprefix("driver.") for texts in ALLOWED.values() for text in texts}
-    assert exported == allowed
+    assert exported == set()
 
 
 PLANTED: dict[str, str] = {
