@@ -9,10 +9,11 @@ from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
 
-from autoinvest.accounts import audit, presets
+from autoinvest import audit
+from autoinvest.accounts import presets
 from autoinvest.accounts._db import fetch_optional, require_transaction
-from autoinvest.accounts.audit import JsonValue
 from autoinvest.accounts.inputs import require_eur, require_markets, require_name
+from autoinvest.audit import JsonValue
 from autoinvest.db.tx import AppConnection, savepoint
 from autoinvest.errors import ForeignKeyMissing, InputError, NotFound, UniqueViolated
 from autoinvest.ledger import entries as ledger_entries

@@ -6,7 +6,7 @@ import uuid
 from typing import LiteralString
 from uuid import UUID
 
-from autoinvest.accounts import audit
+from autoinvest import audit
 from autoinvest.accounts._db import require_transaction
 from autoinvest.accounts.inputs import parse_email
 from autoinvest.db.tx import AppConnection, savepoint

@@ -68,8 +68,3 @@ UPDATE capital_accounts
    SET allocated = %(allocated)s, reserved_for_orders = %(reserved_for_orders)s,
        reserved_for_positions = %(reserved_for_positions)s, realized_pnl = %(realized_pnl)s, updated_at = now()
  WHERE profile_id = %(profile_id)s
-
--- audit --
--- One audit row for a ledger repair
-INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)
-VALUES (%(user_id)s, %(actor)s, %(action)s, 'capital_account', %(subject_id)s, %(details)s)

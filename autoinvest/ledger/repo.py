@@ -16,6 +16,7 @@ from importlib.resources import files
 from typing import LiteralString, cast
 from uuid import UUID
 
+from autoinvest import audit
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, savepoint
 from autoinvest.errors import CheckRefused, DatabaseError, LedgerConflict, NotFound
@@ -123,11 +124,9 @@ async def rebuild(conn: AppConnection, profile_id: UUID, actor: str) -> Account:
         return before
     async with refused_by_check(conn):
         await conn.execute(QUERIES["set_account"], {"profile_id": profile_id, **_columns(after)})
-        await conn.execute(QUERIES["audit"], {
-            "user_id": row["user_id"], "actor": actor, "action": "ledger.rebuild", "subject_id": str(profile_id),
-            "details": driver.Jsonb({"before": _json(before), "after": _json(after),
-                                     "drift": {c: str(d) for c, d in Difference(before, after).drift.items()}}),
-        })
+        await audit.record(conn, cast(UUID, row["user_id"]), actor, "ledger.rebuild", "capital_account", profile_id, {
+            "before": _json(before), "after": _json(after),
+            "drift": {c: str(d) for c, d in Difference(before, after).drift.items()}})
     return after
 
 
