@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 EUR_CENT = Decimal("0.01")
 
@@ -26,7 +26,10 @@ def parse_decimal(value: object, *, field: str = "amount") -> Decimal:
 
 
 def quantize_down(value: Decimal, step: Decimal) -> Decimal:
-    """Round down to a multiple of ``step`` (exchange precision never rounds up a spend)."""
+    """Round toward zero to a multiple of ``step`` (exchange precision never rounds up a spend); a quotient
+    beyond the context's 28 digits raises InvalidOperation rather than being rounded."""
     if step <= 0:
         raise ValueError("step must be positive")
-    return (value / step).to_integral_value(rounding=ROUND_DOWN) * step
+    # Integer division is exact (it refuses a quotient beyond the context's precision instead of rounding it):
+    # value / step would round to 28 digits first and could land on the next multiple up.
+    return (value // step) * step
