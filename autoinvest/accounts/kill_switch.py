@@ -7,7 +7,8 @@ from typing import Literal, LiteralString
 from uuid import UUID
 
 from autoinvest import audit
-from autoinvest.accounts._db import fetch_one, fetch_optional, require_transaction
+from autoinvest.accounts import profiles, users
+from autoinvest.accounts._db import fetch_one, require_transaction
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import NotFound
 
@@ -15,14 +16,6 @@ Scope = Literal["global", "user", "profile"]
 
 _SET_GLOBAL: LiteralString = "SELECT set_global_kill_switch(%s, %s, %s)"
 _READ_GLOBAL: LiteralString = "SELECT kill_switch FROM global_settings WHERE id = 1"
-_SET_USER: LiteralString = (
-    "UPDATE users SET kill_switch = %(on)s, kill_switch_reason = %(reason)s WHERE id = %(id)s RETURNING kill_switch"
-)
-# trading_enabled is the profile switch with the opposite sense: switch on = trading off.
-_SET_PROFILE: LiteralString = (
-    "UPDATE profile_policies SET trading_enabled = NOT %(on)s, updated_at = now() WHERE profile_id = %(id)s"
-    " RETURNING user_id, NOT trading_enabled AS kill_switch"
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,23 +43,23 @@ async def set_user(conn: AppConnection, user_id: UUID, on: bool, *, actor: str,
                    reason: str | None = None) -> KillSwitchState:
     """Set the user's kill switch in the caller's user_tx (for that user) and audit it."""
     require_transaction(conn)
-    row = await fetch_optional(conn, _SET_USER, {"on": on, "reason": reason, "id": user_id})
-    if row is None:
+    state = await users.set_kill_switch(conn, user_id, on, reason)
+    if state is None:
         raise NotFound(f"no user with id {user_id}")
     await audit.record(conn, user_id, actor, _action(on), "user", user_id, {"reason": reason})
-    return KillSwitchState(scope="user", id=user_id, kill_switch=bool(row["kill_switch"]))
+    return KillSwitchState(scope="user", id=user_id, kill_switch=state)
 
 
 async def set_profile(conn: AppConnection, profile_id: UUID, on: bool, *, actor: str,
                       reason: str | None = None) -> KillSwitchState:
     """Set the profile's switch (trading_enabled = not on) in the caller's user_tx and audit it."""
     require_transaction(conn)
-    row = await fetch_optional(conn, _SET_PROFILE, {"on": on, "id": profile_id})
-    if row is None:
+    owner = await profiles.set_trading_enabled(conn, profile_id, not on)
+    if owner is None:
         raise NotFound(f"no profile with id {profile_id}")
-    await audit.record(conn, row["user_id"], actor, _action(on), "profile", profile_id,
+    await audit.record(conn, owner, actor, _action(on), "profile", profile_id,
                        {"reason": reason, "trading_enabled": not on})
-    return KillSwitchState(scope="profile", id=profile_id, kill_switch=bool(row["kill_switch"]))
+    return KillSwitchState(scope="profile", id=profile_id, kill_switch=on)
 
 
 def _action(on: bool) -> str:

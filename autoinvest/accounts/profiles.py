@@ -34,6 +34,11 @@ _INSERT_POLICY: LiteralString = (
 _INSERT_SCAN_JOB: LiteralString = (
     "INSERT INTO scan_jobs (id, user_id, profile_id, next_run_at) VALUES (%s, %s, %s, now())"
 )
+# trading_enabled is the profile switch with the opposite sense: switch on = trading off.
+_SET_TRADING_ENABLED: LiteralString = (
+    "UPDATE profile_policies SET trading_enabled = %(enabled)s, updated_at = now() WHERE profile_id = %(id)s"
+    " RETURNING user_id"
+)
 _POLICY: LiteralString = (
     "SELECT p.id AS profile_id, p.user_id, p.name, p.status, p.strategy, p.risk_preset, p.auto_approve_threshold,"
     " p.scan_interval_seconds, pp.trading_enabled, pp.allowlist, pp.min_order_eur, pp.max_order_eur,"
@@ -143,3 +148,12 @@ async def get_policy(conn: AppConnection, profile_id: UUID) -> Policy:
         raise NotFound(f"no profile with id {profile_id}")
     return Policy(**{**row, "allowlist": tuple(row["allowlist"]),
                      "allowed_confidences": tuple(row["allowed_confidences"])})
+
+
+async def set_trading_enabled(conn: AppConnection, profile_id: UUID, enabled: bool) -> UUID | None:
+    """Switch trading on the profile on or off in the caller's transaction; the owner's id, or None when there is
+    no such profile (``accounts.kill_switch`` audits the change)."""
+    require_transaction(conn)
+    row = await fetch_optional(conn, _SET_TRADING_ENABLED, {"enabled": enabled, "id": profile_id})
+    owner: UUID | None = None if row is None else row["user_id"]
+    return owner
