@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
@@ -244,16 +245,23 @@ async def test_a_dropped_response_leaves_one_order_resolved_by_lookup(
     assert await _reserved(app_conn, t) == 0
 
 
-async def test_an_order_the_exchange_never_got_is_not_placed_after_the_window(
-        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
-    t = await make_trading_tenant(app_conn, simulator, settings)
-    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
-    simulator.admin.fault("POST /order", "http_500", count=1)  # answered 500 before processing: unknown to us
+async def _sent_but_never_received(conn: AppConnection, simulator: RunningSimulator,
+                                   settings: Settings) -> tuple[TradingTenant, UUID, ExecutionResult]:
+    """An execution left SUBMITTING by an order the exchange answered 500 before processing: unknown to us."""
+    t = await make_trading_tenant(conn, simulator, settings)
+    proposal = await make_proposal(conn, t.user_id, t.profile_id)
+    simulator.admin.fault("POST /order", "http_500", count=1)
     try:
-        result = await _execute(app_conn, proposal, settings)
+        result = await _execute(conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
     assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN
+    return t, proposal, result
+
+
+async def test_an_order_the_exchange_never_got_is_not_placed_after_the_window(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t, proposal, result = await _sent_but_never_received(app_conn, simulator, settings)
     reader = market_data(_view(t, simulator))
     rs = runtime.resolve_settings(settings)
     try:
@@ -317,14 +325,7 @@ async def test_a_lookup_inside_the_skew_margin_after_the_window_does_not_count(
     # A skew much wider than the window: 5 s either side of the points probed leaves room for a busy machine.
     settings = settings_for(simulator, tmp_path, access_window_ms=1000, clock_skew_ms=10_000)
     window, skew = settings.access_window_ms, settings.clock_skew_ms
-    t = await make_trading_tenant(app_conn, simulator, settings)
-    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
-    simulator.admin.fault("POST /order", "http_500", count=1)  # answered 500 before processing: unknown to us
-    try:
-        result = await _execute(app_conn, proposal, settings)
-    finally:
-        simulator.admin.clear_faults()
-    assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN
+    t, proposal, result = await _sent_but_never_received(app_conn, simulator, settings)
     reader = market_data(_view(t, simulator))
     rs = runtime.resolve_settings(settings)
     try:
