@@ -139,7 +139,8 @@ async def test_a_crash_between_the_send_and_its_record_then_a_restart_leaves_one
         db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
     """The machine's claim → submit crashed after the send → restarted worker, as one fixed sequence: the order
     exists only on the exchange, and the restart must find it by lookup, never send it again."""
-    app_settings = settings_for(simulator, tmp_path, access_window_ms=100, clock_skew_ms=0)
+    # A window a busy machine cannot miss: the order must reach the exchange for the crash after the send.
+    app_settings = settings_for(simulator, tmp_path, access_window_ms=10_000, clock_skew_ms=0)
     t = await make_trading_tenant(app_conn, simulator, app_settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
     clients_for = runtime.executor_clients(app_settings)
