@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import time
 
+MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+#: Days of minute candles the price model holds (and a replay starts) before the present.
+HISTORY_DAYS = 3
+
 
 def wall_ms() -> int:
     return int(time.time() * 1000)

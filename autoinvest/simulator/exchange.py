@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from autoinvest.simulator.accounts import Accounts
-from autoinvest.simulator.clock import SimClock, wall_ms
+from autoinvest.simulator.clock import DAY_MS, SimClock, wall_ms
 from autoinvest.simulator.faults import Faults
 from autoinvest.simulator.markets import MARKETS
 from autoinvest.simulator.matching import Engine
-from autoinvest.simulator.prices import DAY_MS, STEP_MS, PriceModel
+from autoinvest.simulator.prices import STEP_MS, PriceModel
 from autoinvest.simulator.ratelimit import RateLimiter
 from autoinvest.simulator.replay import CandleFile, Replay
 

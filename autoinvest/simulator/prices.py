@@ -15,15 +15,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from autoinvest.simulator.clock import DAY_MS, HISTORY_DAYS, MINUTE_MS
 from autoinvest.simulator.markets import MarketSpec, ceil_to, floor_to, truncate
 
-if TYPE_CHECKING:  # replay imports this module's constants
+if TYPE_CHECKING:
     from autoinvest.simulator.replay import Replay
 
 STEP_MS = 5_000
-MINUTE_MS = 60_000
-DAY_MS = 86_400_000
-HISTORY_DAYS = 3
 KEEP_MINUTES = 7 * 1440
 BOOK_LEVELS = 50
 PUBLIC_TRADE_MINUTES = 1000  # history minutes that leave one public trade each

@@ -6,10 +6,10 @@ import time
 from decimal import Decimal
 from typing import Any
 
-from autoinvest.simulator.clock import wall_ms
+from autoinvest.simulator.clock import DAY_MS, MINUTE_MS, wall_ms
 from autoinvest.simulator.errors import invalid, required
 from autoinvest.simulator.markets import ASSETS, MARKETS, MarketSpec, dstr
-from autoinvest.simulator.prices import DAY_MS, MINUTE_MS, MarketPrices
+from autoinvest.simulator.prices import MarketPrices
 from autoinvest.simulator.routing import Ctx, Route, by_market, route
 
 INTERVALS_MS: dict[str, int] = {

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from autoinvest.simulator.prices import DAY_MS, HISTORY_DAYS, MINUTE_MS
+from autoinvest.simulator.clock import DAY_MS, HISTORY_DAYS, MINUTE_MS
 
 COLUMNS = ("market", "timestamp", "open", "high", "low", "close", "volume")
 PRICE_COLUMNS = ("open", "high", "low", "close")

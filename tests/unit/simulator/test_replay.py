@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from autoinvest.simulator import state
+from autoinvest.simulator.clock import DAY_MS, MINUTE_MS
 from autoinvest.simulator.exchange import Exchange
 from autoinvest.simulator.markets import MARKETS
-from autoinvest.simulator.prices import DAY_MS, MINUTE_MS
 from autoinvest.simulator.replay import (
     Candle,
     CandleFile,
