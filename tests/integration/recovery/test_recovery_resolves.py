@@ -10,7 +10,6 @@ A database of its own: recover() resolves every SUBMITTING execution it can see,
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -19,30 +18,18 @@ import pytest
 
 from autoinvest import runtime
 from autoinvest.config import Settings
-from autoinvest.db.tx import AppConnection, connect, user_tx
+from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.exchange.base import MarketData
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.loops import LoopSettings
 from autoinvest.execution.resolve import NOT_FOUND_AFTER_WINDOW
 from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute, resolve
 from autoinvest.recovery import recover
-from tests.integration.scheduler.isolated import admin_execute, isolated_database
+from tests.integration.scheduler.isolated import admin_execute
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
 from tests.support.trading import TradingTenant, make_trading_tenant, orders_of, settings_for
-
-
-@pytest.fixture
-def own_db(db: DatabaseUnderTest) -> DatabaseUnderTest:
-    return isolated_database(db)
-
-
-@pytest.fixture
-async def conn(own_db: DatabaseUnderTest) -> AsyncIterator[AppConnection]:
-    c = await connect(own_db.app_url)
-    yield c
-    await c.close()
 
 
 @pytest.fixture
@@ -79,7 +66,9 @@ async def _execution(conn: AppConnection, t: TradingTenant, execution_id: UUID |
 
 
 async def test_recovery_resolves_submitting_executions_before_any_loop_runs(
-        own_db: DatabaseUnderTest, conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+        scan_db: DatabaseUnderTest, scan_conn: AppConnection, simulator: RunningSimulator,
+        settings: Settings) -> None:
+    own_db, conn = scan_db, scan_conn
     got, got_proposal, got_result = await _unknown_outcome(conn, simulator, settings, "drop_response_after_processing")
     lost, lost_proposal, lost_result = await _unknown_outcome(conn, simulator, settings, "http_500")
     assert len(orders_of(simulator, client_order_id(got.user_id, got_proposal))) == 1
