@@ -1,0 +1,2 @@
+-- Unmanaged holdings and ADJUST acknowledgements (reconciliation).
+SELECT 1;

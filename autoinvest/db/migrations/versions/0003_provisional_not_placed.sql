@@ -1,0 +1,2 @@
+-- NOT_PLACED is provisional until a later look confirms it (execution).
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Exchange items quarantined at the edge.
+SELECT 1;

