@@ -29,6 +29,12 @@ DO $$ BEGIN
 END $$;
 GRANT {OWNER_ROLE} TO CURRENT_USER;
 GRANT CREATE, USAGE ON SCHEMA public TO {OWNER_ROLE};
+-- Nobody else creates objects: a temporary or public table named like ours could capture a SECURITY DEFINER
+-- function (it would read the caller's rows as the owner). tx.assert_safe_role checks this at start.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+DO $$ BEGIN
+  EXECUTE 'REVOKE TEMPORARY ON DATABASE ' || quote_ident(current_database()) || ' FROM PUBLIC, {APP_ROLE}';
+END $$;
 """
 
 

@@ -112,4 +112,12 @@ async def assert_safe_role(conn: AppConnection) -> None:
     if owned:
         raise UnsafeDatabaseRole(f"database role {role['rolname']} owns tables ({', '.join(map(str, owned))}); "
                                  "the application must connect as a role that owns nothing")
+    cur = await conn.execute(
+        "SELECT has_database_privilege(current_database(), 'TEMPORARY') AS temp,"
+        " has_schema_privilege('public', 'CREATE') AS create_public")
+    may = await cur.fetchone()
+    if may is not None and (may["temp"] or may["create_public"]):
+        # A table it creates could capture a SECURITY DEFINER function (guarantee 12).
+        raise UnsafeDatabaseRole(f"database role {role['rolname']} may create temporary tables or tables in schema "
+                                 "public; run `autoinvest db migrate` as the database owner (it revokes both)")
     await conn.rollback()

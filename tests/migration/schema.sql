@@ -3,7 +3,7 @@ ALTER SCHEMA public OWNER TO pg_database_owner;
 COMMENT ON SCHEMA public IS 'standard public schema';
 CREATE FUNCTION public.active_profile_ids() RETURNS TABLE(profile_id uuid, user_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT id, user_id FROM profiles WHERE status = 'active' ORDER BY id
 $$;
@@ -14,7 +14,7 @@ CREATE FUNCTION public.app_user_id() RETURNS uuid
 ALTER FUNCTION public.app_user_id() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.approved_proposal_ids(p_limit integer) RETURNS TABLE(proposal_id uuid, user_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT p.id, p.user_id FROM trade_proposals p
      WHERE p.status = 'APPROVED'
@@ -25,7 +25,7 @@ $$;
 ALTER FUNCTION public.approved_proposal_ids(p_limit integer) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) RETURNS TABLE(job_id uuid, profile_id uuid, user_id uuid, fencing_token bigint)
     LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     WITH due AS (
         SELECT j.id FROM scan_jobs j JOIN profiles p ON p.id = j.profile_id
@@ -45,7 +45,7 @@ $$;
 ALTER FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.due_scan_job_count() RETURNS bigint
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT count(*) FROM scan_jobs j JOIN profiles p ON p.id = j.profile_id
      WHERE p.status = 'active' AND j.next_run_at <= now() AND (j.locked_until IS NULL OR j.locked_until < now())
@@ -53,7 +53,7 @@ $$;
 ALTER FUNCTION public.due_scan_job_count() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) RETURNS TABLE(execution_id uuid, user_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT e.id, e.user_id FROM executions e
      WHERE e.state = p_state AND e.updated_at <= now() - make_interval(secs => p_older_than_seconds)
@@ -63,7 +63,7 @@ $$;
 ALTER FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.execution_state_counts() RETURNS TABLE(state text, n bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT state, count(*) FROM executions GROUP BY state ORDER BY state
 $$;
@@ -85,7 +85,7 @@ END $$;
 ALTER FUNCTION public.notify_proposal_approved() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.owner_of(p_kind text, p_id uuid) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT CASE p_kind
         WHEN 'user' THEN (SELECT id FROM users WHERE id = p_id)
@@ -97,14 +97,14 @@ $$;
 ALTER FUNCTION public.owner_of(p_kind text, p_id uuid) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.profile_ids() RETURNS TABLE(profile_id uuid, user_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     SELECT id, user_id FROM profiles ORDER BY id
 $$;
 ALTER FUNCTION public.profile_ids() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'public'
+    SET search_path TO 'public', 'pg_temp'
     AS $$
     UPDATE global_settings SET kill_switch = p_on, kill_switch_reason = p_reason, updated_at = now() WHERE id = 1;
     INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)
