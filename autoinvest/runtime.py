@@ -134,7 +134,7 @@ def _scheduler(ctx: Context) -> Pass:
     """Housekeeping of no particular job: expires overdue proposals, refreshes stale market metadata."""
     from autoinvest.scheduler import housekeeping
 
-    return housekeeping.housekeeping_pass(ctx.reader_for)
+    return housekeeping.housekeeping_pass(ctx.reader_for, ctx.settings)
 
 
 # role -> (factory of its pass, the NOTIFY channel that wakes it or None)

@@ -31,6 +31,10 @@ _SELECT: LiteralString = (
     " WHERE user_id = %s AND purpose = %s"
 )
 
+_SELECT_URL: LiteralString = (
+    "SELECT exchange_url FROM exchange_credentials WHERE user_id = %s AND purpose = 'readonly'"
+)
+
 
 def key_variable(purpose: CredentialPurpose | str) -> str:
     """The environment variable holding the Fernet key of ``purpose``."""
@@ -104,6 +108,15 @@ async def load_credential(conn: AppConnection, user_id: UUID, purpose: Credentia
                        reason="CREDENTIAL_NOT_FOUND")
     return Credential(api_key=row["api_key"], api_secret=decrypt(settings, purpose, row["secret_encrypted"]),
                       purpose=purpose, base_url=row["exchange_url"] or settings.exchange_url)
+
+
+async def exchange_url(conn: AppConnection, user_id: UUID, settings: Settings) -> str:
+    """The exchange the user's read-only key talks to: its stored URL, else AUTOINVEST_EXCHANGE_URL (as
+    ``load_credential`` resolves it). Market data and metadata are kept per this URL."""
+    require_transaction(conn)
+    row = await fetch_optional(conn, _SELECT_URL, (user_id,))
+    stored = row["exchange_url"] if row is not None else None
+    return cast(str, stored or settings.exchange_url)
 
 
 def _masked(api_key: str) -> str:

@@ -49,6 +49,9 @@ SELECT now() AS now,
   CROSS JOIN global_settings g
   LEFT JOIN positions pos ON pos.profile_id = p.profile_id AND pos.market = p.market
   LEFT JOIN market_metadata m ON m.market = p.market
+       -- the user's exchange; a key without a stored URL is on Bitvavo (the only exchange live mode accepts)
+       AND m.exchange_url = (SELECT exchange_key(coalesce(x.exchange_url, 'https://api.bitvavo.com'))
+                               FROM exchange_credentials x WHERE x.user_id = p.user_id AND x.purpose = 'trade')
 """
 
 KILL_SWITCHES_SQL = """

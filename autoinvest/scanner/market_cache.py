@@ -1,7 +1,8 @@
 """Public market data shared by the profiles a process scans: one fetch per market per window (single flight).
 
-Keys carry the window (the scan window's start and the interval), so an entry is never reused in a later
-window; the cache keeps the most recent entries only.
+Keys carry the exchange's base URL (tenants on different exchanges never share an entry) and the window (the
+scan window's start and the interval), so an entry is never reused in a later window; the cache keeps the most
+recent entries only.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from autoinvest.exchange.base import Candle, MarketData, Ticker
 from autoinvest.observability import metrics
 
 T = TypeVar("T")
-Key = tuple[str, str, str, int, datetime]
+Key = tuple[str, str, str, str, int, datetime]
 
 
 class MarketCache:
-    """A small per-process cache of tickers and candles keyed by (kind, market, candle interval, window)."""
+    """A small per-process cache of tickers and candles keyed by (kind, exchange URL, market, candle interval,
+    window)."""
 
     def __init__(self, max_entries: int = 256) -> None:
         self._entries: OrderedDict[Key, asyncio.Future[Any]] = OrderedDict()
@@ -47,14 +49,15 @@ class MarketCache:
         future.set_result(value)
         return value
 
-    async def tickers(self, reader: MarketData, interval_s: int, window: datetime) -> dict[str, Ticker]:
-        """Every market's ticker (two requests for all markets)."""
-        return await self._get(("tickers", "*", "", interval_s, window), lambda: reader.tickers())
+    async def tickers(self, reader: MarketData, exchange_url: str, interval_s: int,
+                      window: datetime) -> dict[str, Ticker]:
+        """Every market's ticker at ``reader``'s exchange, ``exchange_url`` (two requests for all markets)."""
+        return await self._get(("tickers", exchange_url, "*", "", interval_s, window), lambda: reader.tickers())
 
-    async def candles(self, reader: MarketData, market: str, candle_interval: str, limit: int, interval_s: int,
-                      window: datetime) -> list[Candle]:
-        """The last ``limit`` candles of one market, oldest first."""
-        return await self._get(("candles", market, candle_interval, interval_s, window),
+    async def candles(self, reader: MarketData, exchange_url: str, market: str, candle_interval: str, limit: int,
+                      interval_s: int, window: datetime) -> list[Candle]:
+        """The last ``limit`` candles of one market at ``reader``'s exchange, ``exchange_url``, oldest first."""
+        return await self._get(("candles", exchange_url, market, candle_interval, interval_s, window),
                                lambda: reader.candles(market, candle_interval, limit=limit))
 
     def __len__(self) -> int:

@@ -19,9 +19,10 @@ from uuid import UUID
 
 import openai
 
+from autoinvest.accounts import vault
 from autoinvest.accounts.profiles import Policy
 from autoinvest.config import Settings
-from autoinvest.db.tx import AppConnection
+from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
 from autoinvest.observability import metrics
@@ -77,10 +78,12 @@ class Scanner:
         drafts: tuple[ProposalDraft, ...] = ()
         error: str | None = None
         try:
+            async with user_tx(conn, lease.user_id):
+                exchange_url = await vault.exchange_url(conn, lease.user_id, self.settings)
             reader = await self.reader_for(conn, lease.user_id)
             try:
-                await self.metadata.refresh_if_stale(conn, reader)
-                facts = await snapshot.load_facts(conn, lease.user_id, lease.profile_id)
+                await self.metadata.refresh_if_stale(conn, reader, exchange_url)
+                facts = await snapshot.load_facts(conn, lease.user_id, lease.profile_id, exchange_url)
                 policy = facts.policy
                 proposer = self.proposer_for(conn, lease.user_id, policy)
                 source = proposer.source

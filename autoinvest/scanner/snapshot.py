@@ -28,7 +28,8 @@ _FACTS: LiteralString = (
     "           WHERE pos.profile_id = c.profile_id), '{}'::jsonb) AS positions,"
     " coalesce((SELECT jsonb_object_agg(m.market, jsonb_build_object('quantity_decimals', m.quantity_decimals,"
     "           'min_order_quote', m.min_order_quote::text, 'status', m.status))"
-    "           FROM market_metadata m WHERE m.market = ANY(%(markets)s)), '{}'::jsonb) AS metadata"
+    "           FROM market_metadata m WHERE m.exchange_url = exchange_key(%(exchange_url)s)"
+    "           AND m.market = ANY(%(markets)s)), '{}'::jsonb) AS metadata"
     " FROM capital_accounts c WHERE c.profile_id = %(profile_id)s"
 )
 
@@ -48,17 +49,20 @@ class ProfileFacts:
     free_eur: Decimal
     positions: dict[str, Decimal]
     metadata: dict[str, dict[str, str | int]]
+    exchange_url: str  #: the exchange the user's read-only key talks to: market data and metadata are its own
 
 
-async def load_facts(conn: AppConnection, user_id: UUID, profile_id: UUID) -> ProfileFacts:
-    """The profile's policy, free capital, positions and the allowlisted markets' metadata, in one user_tx."""
+async def load_facts(conn: AppConnection, user_id: UUID, profile_id: UUID, exchange_url: str) -> ProfileFacts:
+    """The profile's policy, free capital, positions and the allowlisted markets' metadata at the user's
+    exchange (``exchange_url``), in one user_tx."""
     async with user_tx(conn, user_id):
         policy = await get_policy(conn, profile_id)
-        cur = await conn.execute(_FACTS, {"profile_id": profile_id, "markets": list(policy.allowlist)})
+        cur = await conn.execute(_FACTS, {"profile_id": profile_id, "markets": list(policy.allowlist),
+                                          "exchange_url": exchange_url})
         row = await cur.fetchone()
     free = Decimal(row["free_eur"]) if row is not None else Decimal(0)
     positions = {k: Decimal(v) for k, v in (row["positions"] if row else {}).items()}
-    return ProfileFacts(policy, free, positions, dict(row["metadata"]) if row else {})
+    return ProfileFacts(policy, free, positions, dict(row["metadata"]) if row else {}, exchange_url)
 
 
 def limits_of(policy: Policy) -> Limits:
@@ -70,14 +74,15 @@ async def build(reader: MarketData, cache: MarketCache, facts: ProfileFacts, run
     """Prices and candles (shared per window), balances (this user), positions and limits (this profile)."""
     policy = facts.policy
     interval = candle_interval(run.interval_seconds)
-    tickers = await cache.tickers(reader, run.interval_seconds, run.scan_window)
+    tickers = await cache.tickers(reader, facts.exchange_url, run.interval_seconds, run.scan_window)
     balances = await reader.balances()
     views: dict[str, MarketView] = {}
     for market in sorted(policy.allowlist):
         meta = facts.metadata.get(market, {})
         if meta.get("status", "trading") != "trading":
             continue
-        candles = await cache.candles(reader, market, interval, CANDLES, run.interval_seconds, run.scan_window)
+        candles = await cache.candles(reader, facts.exchange_url, market, interval, CANDLES, run.interval_seconds,
+                                      run.scan_window)
         base = market.split("-", 1)[0]
         ticker = tickers.get(market)
         views[market] = MarketView(

@@ -1,11 +1,14 @@
 """Refresh ``market_metadata`` (status, minimums, precision) from the exchange; the executor's pre-flight reads
-the exchange minimum order from there. Global table: written in a system_tx, at most every ``max_age_s``."""
+the exchange minimum order from there, and profile and proposal creation the listing. Global table, one set of
+rows per exchange URL (the schema's ``exchange_key``): each tenant sees its own exchange's markets. Written in a
+system_tx, at most every ``max_age_s`` per exchange."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import LiteralString
 
@@ -15,16 +18,22 @@ from autoinvest.exchange.base import Market, MarketData
 log = logging.getLogger(__name__)
 
 _UPSERT: LiteralString = (
-    "INSERT INTO market_metadata (market, base, quote, status, min_order_base, min_order_quote, max_order_base,"
-    " tick_size, quantity_decimals, updated_at)"
-    " VALUES (%(market)s, %(base)s, %(quote)s, %(status)s, %(min_order_base)s, %(min_order_quote)s,"
-    " %(max_order_base)s, %(tick_size)s, %(quantity_decimals)s, now())"
-    " ON CONFLICT (market) DO UPDATE SET base = EXCLUDED.base, quote = EXCLUDED.quote, status = EXCLUDED.status,"
-    " min_order_base = EXCLUDED.min_order_base, min_order_quote = EXCLUDED.min_order_quote,"
+    "INSERT INTO market_metadata (exchange_url, market, base, quote, status, min_order_base, min_order_quote,"
+    " max_order_base, tick_size, quantity_decimals, updated_at)"
+    " VALUES (exchange_key(%(exchange_url)s), %(market)s, %(base)s, %(quote)s, %(status)s, %(min_order_base)s,"
+    " %(min_order_quote)s, %(max_order_base)s, %(tick_size)s, %(quantity_decimals)s, now())"
+    " ON CONFLICT (exchange_url, market) DO UPDATE SET base = EXCLUDED.base, quote = EXCLUDED.quote,"
+    " status = EXCLUDED.status, min_order_base = EXCLUDED.min_order_base, min_order_quote = EXCLUDED.min_order_quote,"
     " max_order_base = EXCLUDED.max_order_base, tick_size = EXCLUDED.tick_size,"
     " quantity_decimals = EXCLUDED.quantity_decimals, updated_at = now()"
 )
+_LISTING: LiteralString = (
+    "SELECT market, status FROM market_metadata WHERE exchange_url = exchange_key(%(exchange_url)s)"
+    " AND updated_at > now() - make_interval(secs => %(max_age_s)s)"
+)
 DEFAULT_QUANTITY_DECIMALS = 8
+#: How old the stored listing may be before a refresh (the refresher's period).
+MAX_AGE_S = 600.0
 
 
 def row_of(m: Market) -> dict[str, object] | None:
@@ -41,27 +50,55 @@ def row_of(m: Market) -> dict[str, object] | None:
     }
 
 
-async def refresh(conn: AppConnection, reader: MarketData) -> int:
-    """Upsert every market the exchange lists; returns how many rows were written."""
+async def refresh(conn: AppConnection, reader: MarketData, exchange_url: str) -> dict[str, str]:
+    """Upsert every market the exchange at ``exchange_url`` (``reader``'s) lists; returns market -> status."""
     # Sorted: instances upserting at once lock the rows in the same order (no deadlock).
     rows = [r for r in map(row_of, sorted(await reader.markets(), key=lambda m: m.market)) if r is not None]
     async with system_tx(conn), conn.cursor() as cur:
-        await cur.executemany(_UPSERT, rows)
-    return len(rows)
+        await cur.executemany(_UPSERT, [r | {"exchange_url": exchange_url} for r in rows])
+    return {str(r["market"]): str(r["status"]) for r in rows}
+
+
+async def stored_listing(conn: AppConnection, exchange_url: str, *, max_age_s: float = MAX_AGE_S) -> dict[str, str]:
+    """market -> status of the exchange's markets refreshed within ``max_age_s``; empty when none is that fresh."""
+    async with system_tx(conn):
+        cur = await conn.execute(_LISTING, {"exchange_url": exchange_url, "max_age_s": max_age_s})
+        return {r["market"]: r["status"] for r in await cur.fetchall()}
+
+
+async def listing(conn: AppConnection, exchange_url: str, reader: Callable[[], Awaitable[MarketData]] | None,
+                  ) -> dict[str, str]:
+    """What the exchange lists (market -> status), for refusing unknown markets at creation: the stored rows
+    while fresh, else the exchange's ``/markets`` (stored on the way) through ``reader`` (None: no read-only key,
+    then whatever rows are stored, however old). Empty when nothing is known."""
+    found = await stored_listing(conn, exchange_url)
+    if found:
+        return found
+    if reader is not None:
+        client = await reader()
+        try:
+            return await refresh(conn, client, exchange_url)
+        finally:
+            await client.close()
+    return await stored_listing(conn, exchange_url, max_age_s=1e9)
 
 
 class MetadataRefresher:
-    """Refresh at most every ``max_age_s`` per process (the first job of a process always refreshes)."""
+    """Refresh each exchange at most every ``max_age_s`` per process (the first job of a process always refreshes)."""
 
-    def __init__(self, max_age_s: float = 600.0) -> None:
+    def __init__(self, max_age_s: float = MAX_AGE_S) -> None:
         self._max_age_s = max_age_s
-        self._last: float | None = None
+        self._last: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
-    async def refresh_if_stale(self, conn: AppConnection, reader: MarketData) -> None:
+    def stale(self, exchange_url: str) -> bool:
+        last = self._last.get(exchange_url)
+        return last is None or time.monotonic() - last >= self._max_age_s
+
+    async def refresh_if_stale(self, conn: AppConnection, reader: MarketData, exchange_url: str) -> None:
         async with self._lock:
-            if self._last is not None and time.monotonic() - self._last < self._max_age_s:
+            if not self.stale(exchange_url):
                 return
-            count = await refresh(conn, reader)
-            self._last = time.monotonic()
-            log.info("market metadata refreshed", extra={"markets": count})
+            count = len(await refresh(conn, reader, exchange_url))
+            self._last[exchange_url] = time.monotonic()
+            log.info("market metadata refreshed", extra={"markets": count, "exchange_url": exchange_url})

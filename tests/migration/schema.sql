@@ -51,6 +51,10 @@ CREATE FUNCTION public.due_scan_job_count() RETURNS bigint
      WHERE p.status = 'active' AND j.next_run_at <= now() AND (j.locked_until IS NULL OR j.locked_until < now())
 $$;
 ALTER FUNCTION public.due_scan_job_count() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.exchange_key(p_url text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$ SELECT regexp_replace(rtrim(lower(btrim(p_url)), '/'), '/v2$', '') $_$;
+ALTER FUNCTION public.exchange_key(p_url text) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) RETURNS TABLE(execution_id uuid, user_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -316,6 +320,8 @@ CREATE TABLE public.market_metadata (
     tick_size numeric NOT NULL,
     quantity_decimals smallint NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    exchange_url text NOT NULL,
+    CONSTRAINT market_metadata_exchange_url_check CHECK ((exchange_url = public.exchange_key(exchange_url))),
     CONSTRAINT market_metadata_max_order_base_check CHECK ((max_order_base > (0)::numeric)),
     CONSTRAINT market_metadata_min_order_base_check CHECK ((min_order_base >= (0)::numeric)),
     CONSTRAINT market_metadata_min_order_quote_check CHECK ((min_order_quote >= (0)::numeric)),
@@ -534,7 +540,7 @@ ALTER TABLE ONLY public.llm_usage
 ALTER TABLE ONLY public.loop_heartbeats
     ADD CONSTRAINT loop_heartbeats_pkey PRIMARY KEY (loop_name, instance);
 ALTER TABLE ONLY public.market_metadata
-    ADD CONSTRAINT market_metadata_pkey PRIMARY KEY (market);
+    ADD CONSTRAINT market_metadata_pkey PRIMARY KEY (exchange_url, market);
 ALTER TABLE ONLY public.outbox_events
     ADD CONSTRAINT outbox_events_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.positions

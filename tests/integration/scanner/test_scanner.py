@@ -46,7 +46,7 @@ async def test_a_dca_scan_writes_proposals_once_per_window(
     # the executor's pre-flight reads the exchange minimum from market_metadata: the scan refreshed it
     async with system_tx(scan_conn):
         cur = await scan_conn.execute("SELECT min_order_quote, quantity_decimals FROM market_metadata"
-                                      " WHERE market = 'BTC-EUR'")
+                                      " WHERE market = 'BTC-EUR' AND exchange_url = %s", (simulator.base,))
         assert await cur.fetchone() == {"min_order_quote": Decimal("5"), "quantity_decimals": 8}
 
     # the same due time again (a re-run in the same window): nothing new
@@ -80,7 +80,7 @@ async def test_overdue_proposals_are_expired_unless_executed(
     # the scheduler role's sweep expires too (here: the other one, once overdue)
     admin_execute(scan_db, "UPDATE trade_proposals SET created_at = now() - interval '2 hours',"
                   " expires_at = now() - interval '1 hour' WHERE id = %s", (eth["id"],))
-    sweep = housekeeping_pass(scanner.reader_for)
+    sweep = housekeeping_pass(scanner.reader_for, scanner.settings)
     assert await sweep(scan_conn) == 1
     assert {r["status"] for r in await proposals(scan_conn, t.user_id)} == {"EXPIRED"}
 

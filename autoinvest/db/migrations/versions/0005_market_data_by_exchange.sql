@@ -1,5 +1,18 @@
 -- Market metadata keyed by exchange URL; definer functions safe from pg_temp.
 
+-- ---------------------------------------------------------------- market data per exchange
+-- The canonical form of an exchange base URL, the key of everything cached per exchange: lower case, no
+-- trailing slash, no /v2 (a credential may name the API with or without it).
+CREATE FUNCTION exchange_key(p_url text) RETURNS text LANGUAGE sql IMMUTABLE AS
+$$ SELECT regexp_replace(rtrim(lower(btrim(p_url)), '/'), '/v2$', '') $$;
+
+-- The rows were filled from whichever tenant's exchange answered first: drop them, the scheduler refills
+-- them per exchange within one refresh.
+DELETE FROM market_metadata;
+ALTER TABLE market_metadata ADD COLUMN exchange_url text NOT NULL CHECK (exchange_url = exchange_key(exchange_url));
+ALTER TABLE market_metadata DROP CONSTRAINT market_metadata_pkey;
+ALTER TABLE market_metadata ADD PRIMARY KEY (exchange_url, market);
+
 -- ---------------------------------------------------------------- definer functions immune to pg_temp
 -- A definer function runs as the owner, which sees every tenant. With only `public` in its path, pg_temp is
 -- searched FIRST for tables, so a caller's temporary `profiles` would be read as the owner. pg_temp goes last
