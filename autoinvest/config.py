@@ -22,6 +22,8 @@ from autoinvest.errors import ConfigError
 ENV_PREFIX = "AUTOINVEST_"
 _CONNINFO_KEYWORDS = re.compile(r"^\s*(host|hostaddr|port|dbname|user|password|service)\s*=")
 APP_ROLE = "autoinvest_app"
+#: The only exchange live mode talks to: real keys and real money go nowhere else.
+LIVE_EXCHANGE_HOST = "api.bitvavo.com"
 
 
 class Settings(BaseSettings):
@@ -102,7 +104,27 @@ def load_settings() -> Settings:
         problems = "; ".join(f"{_variable_name(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid setting {problems}", reason="CONFIG_INVALID_VALUE") from None
     _check_home(settings.home)
+    if settings.live and not is_live_exchange_url(settings.exchange_url):
+        raise ConfigError(live_exchange_url_refusal(f"{ENV_PREFIX}EXCHANGE_URL", settings.exchange_url),
+                          reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
     return settings
+
+
+def is_live_exchange_url(url: str) -> bool:
+    """True only for Bitvavo's REST API over https: the exact host, default port, no user, the API path only."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return False
+    return (parts.scheme.lower() == "https" and (parts.hostname or "") == LIVE_EXCHANGE_HOST
+            and parts.username is None and port in (None, 443) and parts.path.rstrip("/") in ("", "/v2")
+            and not parts.query and not parts.fragment)
+
+
+def live_exchange_url_refusal(what: str, url: str) -> str:
+    return (f"{what}={url!r} is refused in live mode: only https://{LIVE_EXCHANGE_HOST}/v2 is accepted "
+            f"(unset {ENV_PREFIX}LIVE to use a simulator)")
 
 
 def _check_home(home: Path) -> None:

@@ -209,6 +209,9 @@ _ENTRIES: tuple[Code, ...] = (
        "kill switch reason)", Where.KILL_SWITCH, Where.AUDIT),
     _c("balance_drift", "an ADJUST entry correcting a position to the exchange's balance (lower case by history)",
        Where.LEDGER_MEMO),
+
+    # -- issue 11: the exchange a tenant trades on --
+    _c("LIVE_EXCHANGE_URL_NOT_BITVAVO", "live mode accepts only https://api.bitvavo.com as the exchange URL", _E),
 )
 
 

@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from autoinvest import audit
 from autoinvest.accounts._db import fetch_one, fetch_optional, require_transaction
-from autoinvest.config import ENV_PREFIX, Settings
+from autoinvest.config import ENV_PREFIX, Settings, is_live_exchange_url, live_exchange_url_refusal
 from autoinvest.db.tx import AppConnection
 from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import ConfigError, InputError, NotFound
@@ -87,6 +87,9 @@ async def set_credential(conn: AppConnection, user_id: UUID, purpose: Credential
         raise InputError("the API key must be 1 to 200 characters", reason="API_KEY_INVALID")
     if exchange_url is not None and not exchange_url.startswith(("http://", "https://")):
         raise InputError(f"exchange URL {exchange_url!r} must be an http(s) URL", reason="EXCHANGE_URL_INVALID")
+    if settings.live and exchange_url is not None and not is_live_exchange_url(exchange_url):
+        raise InputError(live_exchange_url_refusal("--exchange-url", exchange_url),
+                         reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
     token = encrypt(settings, purpose, api_secret)  # before any write: a missing key changes nothing
     row = await fetch_one(conn, _UPSERT, {"id": uuid.uuid4(), "user_id": user_id, "purpose": purpose.value,
                                           "api_key": api_key.strip(), "secret_encrypted": token,
@@ -106,8 +109,12 @@ async def load_credential(conn: AppConnection, user_id: UUID, purpose: Credentia
     if row is None:
         raise NotFound(f"user {user_id} has no {purpose.value} exchange key (`autoinvest credentials set`)",
                        reason="CREDENTIAL_NOT_FOUND")
+    url = row["exchange_url"] or settings.exchange_url
+    if settings.live and not is_live_exchange_url(url):  # stored in paper mode: never sign for it live
+        raise ConfigError(live_exchange_url_refusal(f"the stored {purpose.value} key's exchange URL", url),
+                          reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
     return Credential(api_key=row["api_key"], api_secret=decrypt(settings, purpose, row["secret_encrypted"]),
-                      purpose=purpose, base_url=row["exchange_url"] or settings.exchange_url)
+                      purpose=purpose, base_url=url)
 
 
 async def exchange_url(conn: AppConnection, user_id: UUID, settings: Settings) -> str:

@@ -61,3 +61,34 @@ def test_many_processes_starting_at_once_on_one_home_all_load(monkeypatch: pytes
     with ThreadPoolExecutor(max_workers=16) as pool:
         homes = list(pool.map(lambda _: config.load_settings().home, range(400)))
     assert homes == [tmp_path] * 400
+
+
+@pytest.mark.parametrize("url", [
+    "http://api.bitvavo.com/v2",  # not https
+    "https://api.bitvavo.com.evil.example/v2",  # another host that starts like Bitvavo's
+    "https://evil.example/api.bitvavo.com/v2",
+    "https://user@api.bitvavo.com/v2",
+    "https://api.bitvavo.com:8443/v2",
+    "http://127.0.0.1:8899/v2",  # a simulator
+])
+def test_live_mode_refuses_any_exchange_but_bitvavo_over_https(url: str, monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    monkeypatch.setenv("AUTOINVEST_HOME", str(tmp_path))
+    monkeypatch.setenv("AUTOINVEST_LIVE", "true")
+    monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        config.load_settings()
+    assert caught.value.reason == "LIVE_EXCHANGE_URL_NOT_BITVAVO"
+    assert "AUTOINVEST_EXCHANGE_URL" in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["https://api.bitvavo.com/v2", "https://api.bitvavo.com", "https://API.bitvavo.com/v2/"])
+def test_live_mode_accepts_bitvavo_and_paper_mode_any_exchange(url: str, monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    monkeypatch.setenv("AUTOINVEST_HOME", str(tmp_path))
+    monkeypatch.setenv("AUTOINVEST_LIVE", "true")
+    monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", url)
+    assert config.load_settings().exchange_url == url
+    monkeypatch.setenv("AUTOINVEST_LIVE", "false")
+    monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", "http://127.0.0.1:8899/v2")
+    assert config.load_settings().exchange_url == "http://127.0.0.1:8899/v2"

@@ -329,3 +329,27 @@ async def test_kill_switch_at_each_level_sets_and_audits(app_conn: AppConnection
     with pytest.raises(NotFound):
         async with user_tx(app_conn, user_id):
             await kill_switch.set_profile(app_conn, uuid.uuid4(), True, actor=ACTOR)
+
+
+async def test_in_live_mode_a_key_for_another_exchange_than_bitvavo_is_refused(
+        app_conn: AppConnection, admin: Admin, vault_keys: VaultKeys) -> None:
+    live = vault_keys.settings(live=True, exchange_url="https://api.bitvavo.com/v2")
+    user_id = await _user(app_conn)
+    before = _one(admin, "SELECT count(*) AS n FROM exchange_credentials WHERE user_id = %s", user_id)
+    for url in ("http://127.0.0.1:8899/v2", "https://api.bitvavo.com.evil.example/v2", "http://api.bitvavo.com/v2"):
+        with pytest.raises(InputError) as caught:
+            async with user_tx(app_conn, user_id):
+                await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", live, exchange_url=url,
+                                           actor=ACTOR)
+        assert caught.value.reason == "LIVE_EXCHANGE_URL_NOT_BITVAVO"
+    assert _one(admin, "SELECT count(*) AS n FROM exchange_credentials WHERE user_id = %s", user_id) == before
+    async with user_tx(app_conn, user_id):
+        await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", live,
+                                   exchange_url="https://api.bitvavo.com/v2", actor=ACTOR)
+        # a key stored for a simulator in paper mode is not used once the process runs live
+        await vault.set_credential(app_conn, user_id, "readonly", "ro-key-123456", "s", vault_keys.settings(),
+                                   exchange_url="http://127.0.0.1:8899/v2", actor=ACTOR)
+    with pytest.raises(ConfigError) as loading:
+        async with user_tx(app_conn, user_id):
+            await vault.load_credential(app_conn, user_id, "readonly", live)
+    assert loading.value.reason == "LIVE_EXCHANGE_URL_NOT_BITVAVO"
