@@ -212,6 +212,8 @@ _ENTRIES: tuple[Code, ...] = (
 
     # -- issue 11: the exchange a tenant trades on --
     _c("LIVE_EXCHANGE_URL_NOT_BITVAVO", "live mode accepts only https://api.bitvavo.com as the exchange URL", _E),
+    _c("MARKET_NOT_LISTED", "the user's exchange does not list this market (profile or proposal refused)", _E),
+    _c("MARKET_NOT_TRADING", "the user's exchange lists this market but not as trading (refused at creation)", _E),
 )
 
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from autoinvest.accounts.vault import exchange_url as exchange_url_of
 from autoinvest.accounts.vault import load_credential
 from autoinvest.api.app import create_app
 from autoinvest.config import Settings
@@ -21,6 +22,7 @@ from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import InputError
 from autoinvest.exchange.base import MarketData
+from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
 from autoinvest.exchange.trade import trading
 from autoinvest.execution import loops
@@ -28,6 +30,7 @@ from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.service import ClientsFor, UserClients
 from autoinvest.execution.submit import SubmitSettings
 from autoinvest.reconcile.service import RECONCILE_INTERVAL_S, reconcile_all
+from autoinvest.scheduler import metadata
 
 Pass = Callable[[AppConnection], Awaitable[int]]
 #: The NOTIFY channel on which an approved proposal wakes the executor (a trigger of the schema sends it).
@@ -69,6 +72,19 @@ async def reader_for(conn: AppConnection, user_id: UUID, settings: Settings) -> 
     async with user_tx(conn, user_id):
         readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
     return market_data(readonly)
+
+
+def public_market_data(exchange_url: str) -> MarketData:
+    """A client of the exchange's public endpoints only (the market list): no user's key is decrypted for it."""
+    return market_data(Credential(api_key="public-endpoints-only", api_secret="never-signs",  # noqa: S106 (no secret)
+                                  purpose=CredentialPurpose.READONLY, base_url=exchange_url))
+
+
+async def exchange_listing(conn: AppConnection, user_id: UUID, settings: Settings) -> dict[str, str]:
+    """What the user's exchange lists (market -> status): its stored metadata while fresh, else its /markets."""
+    async with user_tx(conn, user_id):
+        exchange_url = await exchange_url_of(conn, user_id, settings)
+    return await metadata.listing(conn, exchange_url, lambda: public_market_data(exchange_url))
 
 
 def loop_settings(settings: Settings) -> loops.LoopSettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
@@ -121,6 +122,19 @@ def parse_markets(text: str) -> tuple[str, ...]:
     """A comma-separated allowlist; duplicates dropped, order kept; empty is refused."""
     markets = tuple(dict.fromkeys(parse_market(part) for part in text.split(",")))
     return require_markets(markets)
+
+
+def require_listed(markets: tuple[str, ...], listing: Mapping[str, str]) -> tuple[str, ...]:
+    """Check that the user's exchange lists each market (``listing``: market -> status) and trades it: a market it
+    does not know would fail every later call for it (reconciliation included)."""
+    for market in markets:
+        status = listing.get(market)
+        if status is None:
+            raise InputError(f"market {market} is not listed by the exchange (it lists {len(listing)} markets, "
+                             f"e.g. {', '.join(sorted(listing)[:5]) or 'none'})", reason="MARKET_NOT_LISTED")
+        if status != "trading":
+            raise InputError(f"market {market} is {status!r} on the exchange, not trading", reason="MARKET_NOT_TRADING")
+    return markets
 
 
 def require_markets(markets: tuple[str, ...]) -> tuple[str, ...]:

@@ -37,6 +37,7 @@ def create(
     strategy: str | None = typer.Option(None, "--strategy", help="dca | momentum | mean_reversion | llm."),
 ) -> None:
     """Create a profile with its policy, capital account, ALLOCATE entry and scan job; prints the profile id."""
+    from autoinvest import runtime
     from autoinvest.accounts import inputs, profiles
     from autoinvest.db.tx import user_tx
 
@@ -70,6 +71,7 @@ def create(
 
     async def work(conn: AppConnection) -> UUID:
         owner_id = await owner(conn, "user", user_id)
+        inputs.require_listed(spec.allowlist, await runtime.exchange_listing(conn, owner_id, s))
         async with user_tx(conn, owner_id):
             return await profiles.create_profile(conn, owner_id, spec, actor=actor())
 

@@ -32,6 +32,7 @@ def create(
     override_anti_flip: bool = typer.Option(False, "--override-anti-flip", help="Skip the anti-flip rule (audited)."),
 ) -> None:
     """Create a manual proposal (auto-approved at or above the profile's threshold); prints the proposal id."""
+    from autoinvest import runtime
     from autoinvest.accounts import inputs, proposals
     from autoinvest.db.tx import user_tx
 
@@ -46,6 +47,7 @@ def create(
 
     async def work(conn: AppConnection) -> UUID:
         owner_id = await owner(conn, "profile", profile_id)
+        inputs.require_listed((parsed_market,), await runtime.exchange_listing(conn, owner_id, s))
         async with user_tx(conn, owner_id):
             created = await proposals.create_proposal(
                 conn, owner_id, profile_id, market=parsed_market, side=parsed_side, amount_eur=amount, amount_base=base,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from typing import LiteralString
 
@@ -59,28 +59,26 @@ async def refresh(conn: AppConnection, reader: MarketData, exchange_url: str) ->
     return {str(r["market"]): str(r["status"]) for r in rows}
 
 
-async def stored_listing(conn: AppConnection, exchange_url: str, *, max_age_s: float = MAX_AGE_S) -> dict[str, str]:
+async def stored_listing(conn: AppConnection, exchange_url: str, *, max_age_s: float = MAX_AGE_S,
+                         ) -> dict[str, str]:
     """market -> status of the exchange's markets refreshed within ``max_age_s``; empty when none is that fresh."""
     async with system_tx(conn):
         cur = await conn.execute(_LISTING, {"exchange_url": exchange_url, "max_age_s": max_age_s})
         return {r["market"]: r["status"] for r in await cur.fetchall()}
 
 
-async def listing(conn: AppConnection, exchange_url: str, reader: Callable[[], Awaitable[MarketData]] | None,
-                  ) -> dict[str, str]:
-    """What the exchange lists (market -> status), for refusing unknown markets at creation: the stored rows
-    while fresh, else the exchange's ``/markets`` (stored on the way) through ``reader`` (None: no read-only key,
-    then whatever rows are stored, however old). Empty when nothing is known."""
+async def listing(conn: AppConnection, exchange_url: str, reader: Callable[[], MarketData]) -> dict[str, str]:
+    """What the exchange at ``exchange_url`` lists (market -> status), to refuse unknown markets at creation: the
+    stored rows while fresh (the scheduler refreshes them), else the exchange's ``/markets`` through ``reader()``
+    (stored on the way). An exchange that cannot answer raises: nothing is created on a guess."""
     found = await stored_listing(conn, exchange_url)
     if found:
         return found
-    if reader is not None:
-        client = await reader()
-        try:
-            return await refresh(conn, client, exchange_url)
-        finally:
-            await client.close()
-    return await stored_listing(conn, exchange_url, max_age_s=1e9)
+    client = reader()
+    try:
+        return await refresh(conn, client, exchange_url)
+    finally:
+        await client.close()
 
 
 class MetadataRefresher:

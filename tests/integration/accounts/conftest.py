@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from autoinvest.cli import app
 from autoinvest.config import Settings
 from tests.support.database import DatabaseUnderTest
+from tests.support.simulator import RunningSimulator
 
 # Tables an operator command may write: "changes nothing" is checked over all of them.
 WRITTEN_TABLES = ("users", "profiles", "profile_policies", "capital_accounts", "ledger_entries", "scan_jobs",
@@ -51,11 +52,13 @@ def vault_keys() -> VaultKeys:
 
 
 @pytest.fixture
-def run_cli(db: DatabaseUnderTest, vault_keys: VaultKeys) -> Callable[..., CliResult]:
-    """Run ``autoinvest ARGS`` as a real subprocess (about a second each: use sparingly)."""
+def run_cli(db: DatabaseUnderTest, vault_keys: VaultKeys, simulator: RunningSimulator) -> Callable[..., CliResult]:
+    """Run ``autoinvest ARGS`` as a real subprocess (about a second each: use sparingly). The exchange is the
+    simulator: creating a profile or a proposal reads its market list."""
 
     def run(*args: str) -> CliResult:
-        proc = subprocess.run([sys.executable, "-m", "autoinvest.cli", *args], env=db.env(**vault_keys.env()),
+        env = db.env(**vault_keys.env(), AUTOINVEST_EXCHANGE_URL=simulator.url)
+        proc = subprocess.run([sys.executable, "-m", "autoinvest.cli", *args], env=env,
                               capture_output=True, text=True, timeout=60, check=False)
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
@@ -63,12 +66,13 @@ def run_cli(db: DatabaseUnderTest, vault_keys: VaultKeys) -> Callable[..., CliRe
 
 
 @pytest.fixture(scope="session")
-def invoke(db: DatabaseUnderTest, vault_keys: VaultKeys) -> Callable[..., CliResult]:
-    """Run the same typer app in-process (fast): for the many bad-input cases."""
+def invoke(db: DatabaseUnderTest, vault_keys: VaultKeys, simulator: RunningSimulator) -> Callable[..., CliResult]:
+    """Run the same typer app in-process (fast): for the many bad-input cases (the exchange: the simulator)."""
     runner = CliRunner()
 
     def run(*args: str, **env_changes: str | None) -> CliResult:
-        env: dict[str, str | None] = {**db.env(**vault_keys.env()), **env_changes}  # None unsets a variable
+        env: dict[str, str | None] = {**db.env(**vault_keys.env(), AUTOINVEST_EXCHANGE_URL=simulator.url),
+                                      **env_changes}  # None unsets a variable
         result = runner.invoke(app, list(args), env=env)
         return CliResult(result.exit_code, result.stdout, result.stderr)
 

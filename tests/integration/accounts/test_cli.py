@@ -131,6 +131,8 @@ PROFILE_CASES = [
     (["--scan-interval-s", "1"], "INTEGER_INVALID"),
     (["--user", "not-a-uuid"], "ID_INVALID"),
     (["--user", "00000000-0000-0000-0000-000000000000"], "NOT_FOUND"),
+    (["--allow", "DOGE-EUR"], "MARKET_NOT_LISTED"),  # a well-formed market the exchange does not list
+    (["--allow", "BTC-EUR,DOGE-EUR"], "MARKET_NOT_LISTED"),
 ]
 
 
@@ -162,6 +164,7 @@ PROPOSAL_CASES = [
     (["--ttl", "2d"], "TTL_INVALID"),
     (["--ttl", "soon"], "TTL_INVALID"),
     (["--profile", str(uuid.UUID(int=1))], "NOT_FOUND"),
+    (["--market", "DOGE-EUR"], "MARKET_NOT_LISTED"),
 ]
 
 
