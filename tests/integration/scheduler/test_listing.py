@@ -1,20 +1,27 @@
-"""Which markets an exchange lists, for refusing a profile or a proposal at creation: market_metadata of that
-exchange while fresh, else the exchange's /markets (stored on the way)."""
+"""market_metadata per exchange: which markets an exchange lists, for refusing a profile or a proposal at creation
+(its stored rows while fresh, else its /markets, stored on the way), and the minimum the pre-flight applies."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import psycopg
 import pytest
 
 from autoinvest import runtime
+from autoinvest.accounts import vault
 from autoinvest.accounts.inputs import require_listed
-from autoinvest.db.tx import AppConnection
+from autoinvest.config import Settings
+from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.errors import AutoInvestError, InputError
+from autoinvest.execution.claim import Outcome, claim
 from autoinvest.scheduler import metadata
 from tests.support.database import DatabaseUnderTest
+from tests.support.proposals import make_proposal, set_policy
 from tests.support.simulator import RunningSimulator
+from tests.support.tenants import make_profile, make_user
+from tests.support.trading import VAULT_READONLY, VAULT_TRADE
 
 _ROW = ("INSERT INTO market_metadata (exchange_url, market, base, quote, status, min_order_base, min_order_quote,"
         " tick_size, quantity_decimals, updated_at) VALUES (exchange_key(%s), %s, %s, 'EUR', %s, 0, 5, 1, 8, %s)")
@@ -48,3 +55,23 @@ async def test_without_stored_rows_the_exchange_is_asked_and_its_answer_stored(
     with pytest.raises(InputError) as unknown:
         require_listed(("DOGE-EUR",), listing)
     assert unknown.value.reason == "MARKET_NOT_LISTED"
+
+
+async def test_the_exchange_minimum_is_the_users_exchanges(db: DatabaseUnderTest, app_conn: AppConnection) -> None:
+    settings = Settings(vault_key_readonly=VAULT_READONLY, vault_key_trade=VAULT_TRADE)
+    strict, lenient = (f"http://127.0.0.1:9/{uuid.uuid4().hex}/v2" for _ in range(2))
+    with psycopg.connect(db.admin_url, autocommit=True) as admin:
+        admin.execute(_ROW.replace("0, 5, 1", "0, 50, 1"), (strict, "BTC-EUR", "BTC", "trading", "now()"))
+        admin.execute(_ROW, (lenient, "BTC-EUR", "BTC", "trading", "now()"))
+    outcomes = {}
+    for url in (strict, lenient):
+        user = await make_user(app_conn)
+        profile = await make_profile(app_conn, user)
+        await set_policy(app_conn, user, profile, cooldown_minutes=0, anti_flip_minutes=0)
+        async with user_tx(app_conn, user):
+            await vault.set_credential(app_conn, user, "trade", "tr-key-123456", "secret", settings, exchange_url=url,
+                                       actor="test")
+        result = await claim(app_conn, user, await make_proposal(app_conn, user, profile, amount_eur=Decimal("10")))
+        outcomes[url] = (result.outcome, result.reasons)
+    assert outcomes[strict] == (Outcome.REJECTED, ("ORDER_BELOW_EXCHANGE_MIN",))
+    assert outcomes[lenient][0] is Outcome.CLAIMED
