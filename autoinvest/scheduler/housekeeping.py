@@ -37,11 +37,10 @@ def housekeeping_pass(reader_for: ReaderFor, settings: Settings) -> Pass:
             async with user_tx(conn, row["user_id"]):
                 expired += len(await proposals.expire_overdue(conn, row["profile_id"]))
         metrics.PROPOSALS_EXPIRED.inc(expired)
-        refreshed: set[str] = set()
         for user_id in dict.fromkeys(r["user_id"] for r in profiles):  # per exchange, its first user with a key
             async with user_tx(conn, user_id):
                 exchange_url = await vault.exchange_url(conn, user_id, settings)
-            if exchange_url in refreshed or not refresher.stale(exchange_url):
+            if not refresher.stale(exchange_url):  # refreshed already (this pass or lately)
                 continue
             try:
                 reader = await reader_for(conn, user_id)
@@ -51,7 +50,6 @@ def housekeeping_pass(reader_for: ReaderFor, settings: Settings) -> Pass:
                 await refresher.refresh_if_stale(conn, reader, exchange_url)
             finally:
                 await reader.close()
-            refreshed.add(exchange_url)
         return expired
 
     return one_pass
