@@ -10,6 +10,7 @@ strings; timestamps are integer milliseconds since the epoch.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -24,6 +25,21 @@ OPEN_STATUSES: frozenset[str] = frozenset({"new", "partiallyFilled", "awaitingTr
 #: Bounds of the ``Bitvavo-Access-Window`` header the exchange accepts (error 303 outside).
 MIN_ACCESS_WINDOW_MS = 100
 MAX_ACCESS_WINDOW_MS = 60_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class BadItem:
+    """One item of an exchange response that failed validation at the edge: kept aside, never applied."""
+
+    exchange_url: str
+    endpoint: str  #: "GET /order"
+    item: Any  #: the raw JSON item as the exchange sent it (responses carry no secrets)
+    reason: str  #: EXCHANGE_NUMBER_INVALID, EXCHANGE_MALFORMED_RESPONSE
+    detail: str
+
+
+#: Where a client hands the items it refused (``lifecycle.quarantine`` stores and counts them).
+QuarantineSink = Callable[[BadItem], Awaitable[None]]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -136,6 +136,7 @@ class SimulatorApp:
             route.check_permission(key)
             ctx = Ctx(self.ex, method, path, query, body, key, path_params)
             result = route.handler(ctx)
+            self.ex.faults.poison(method, path, key.account_id if key else None, result)
             if method != "GET":
                 self.ex.changes += 1
         except RateLimitError as err:

@@ -94,6 +94,11 @@ class AdminClient:
             "endpoint": endpoint, "kind": kind, "probability": probability, "count": count, "latency_ms": latency_ms,
         })
 
+    def poison(self, endpoint: str, account_id: str, path: str, value: Any, count: int | None = None) -> None:
+        """Answer ``account_id``'s ``endpoint`` with ``value`` at ``path`` of the JSON (e.g. "fills.0.amount")."""
+        self._call("POST", "/poison", json={"endpoint": endpoint, "accountId": account_id, "path": path,
+                                             "value": value, "count": count})
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 

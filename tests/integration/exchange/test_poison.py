@@ -1,0 +1,91 @@
+"""One bad item from the exchange never stops other tenants: it is quarantined, counted, and the loop goes on."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from autoinvest import runtime
+from autoinvest.db.tx import AppConnection, user_tx
+from autoinvest.exchange.base import MarketData
+from autoinvest.execution.loops import monitor_pass
+from autoinvest.observability import metrics
+from tests.integration.reconcile.helpers import below, big_tenant, frozen_prices, place_resting
+from tests.support.simulator import RunningSimulator
+from tests.support.trading import settings_for
+
+D = Decimal
+
+
+async def _state(conn: AppConnection, user_id: UUID) -> tuple[str, int]:
+    async with user_tx(conn, user_id):
+        cur = await conn.execute("SELECT state, (SELECT count(*) FROM fills) AS n FROM executions")
+        row = await cur.fetchone()
+    assert row is not None
+    return row["state"], row["n"]
+
+
+@pytest.mark.parametrize("poison", ["1E+999999", "-1", "0", "1e-40"])
+async def test_a_poison_fill_of_one_tenant_is_quarantined_and_the_other_tenant_is_filled(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path, poison: str) -> None:
+    settings = settings_for(simulator, tmp_path)
+    bad = await big_tenant(app_conn, simulator, settings)
+    good = await big_tenant(app_conn, simulator, settings)
+
+    async def reader_for(conn: AppConnection, user_id: UUID) -> MarketData:
+        return await runtime.reader_for(conn, user_id, settings)
+
+    counted = metrics.EXCHANGE_ITEMS_QUARANTINED.labels("GET /order", "EXCHANGE_NUMBER_INVALID")
+    before = counted._value.get()
+    with frozen_prices(simulator):
+        price = below(simulator, "BTC-EUR")
+        await place_resting(app_conn, settings, bad, market="BTC-EUR", amount=D("0.015"), price=price)
+        await place_resting(app_conn, settings, good, market="BTC-EUR", amount=D("0.015"), price=price)
+        simulator.admin.poison("GET /order", bad.trade_key.account_id, "fills.0.amount", poison)
+        try:
+            simulator.admin.set_price("BTC-EUR", price - 100)  # both orders fill at once
+            await monitor_pass(app_conn, reader_for=reader_for, grace_s=0)  # must not raise
+            await monitor_pass(app_conn, reader_for=reader_for, grace_s=0)  # seen again: counted, not duplicated
+        finally:
+            simulator.admin.clear_faults()
+
+    assert await _state(app_conn, good.user_id) == ("FILLED", 1)
+    assert await _state(app_conn, bad.user_id) == ("SUBMITTED", 0)  # nothing of the bad report was applied
+    rows = []
+    for user_id in (bad.user_id, good.user_id):
+        async with user_tx(app_conn, user_id):
+            cur = await app_conn.execute(
+                "SELECT user_id, exchange_url, endpoint, reason, seen_count, item FROM quarantined_items")
+            rows += await cur.fetchall()
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert (row["user_id"], row["exchange_url"], row["endpoint"], row["reason"], row["seen_count"]) == (
+        bad.user_id, simulator.url, "GET /order", "EXCHANGE_NUMBER_INVALID", 2)
+    assert row["item"]["fills"][0]["amount"] == poison
+    assert counted._value.get() == before + 2
+
+
+async def test_a_poison_trade_is_dropped_from_the_list_and_quarantined(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    settings = settings_for(simulator, tmp_path)
+    t = await big_tenant(app_conn, simulator, settings)
+    with frozen_prices(simulator):
+        price = below(simulator, "BTC-EUR")
+        await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.015"), price=price)
+        simulator.admin.set_price("BTC-EUR", price)  # a touch: one fill of one level
+        simulator.admin.set_price("BTC-EUR", price - 100)  # crossed: the rest
+        simulator.admin.poison("GET /trades", t.trade_key.account_id, "0.price", "-5")
+        reader = await runtime.reader_for(app_conn, t.user_id, settings)
+        try:
+            trades = await reader.trades("BTC-EUR")
+        finally:
+            await reader.close()
+            simulator.admin.clear_faults()
+    assert len(trades) == 1 and trades[0].price == price  # the good one stays, the poisoned one is dropped
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT endpoint, reason, item->>'price' AS price FROM quarantined_items")
+        assert await cur.fetchall() == [{"endpoint": "GET /trades", "reason": "EXCHANGE_NUMBER_INVALID",
+                                         "price": "-5"}]
