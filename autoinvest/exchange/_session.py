@@ -58,6 +58,9 @@ class Session:
                 "timeout": timeout_ms,
                 # Our WeightBudget replaces ccxt's throttle (which would also sleep 60 ms per weight point).
                 "enableRateLimit": False,
+                # Pinned, whatever ccxt's default becomes: a resent signed POST could place a second order. An
+                # unknown outcome is resolved by lookup (OutcomeUnknown), never by sending again.
+                "options": {"maxRetriesOnFailure": 0, "maxRetriesOnFailureDelay": 0},
             },
             default_window_ms=access_window_ms,
             on_headers=budget.observe_headers,

@@ -21,6 +21,12 @@ OrderType = Literal["market", "limit"]
 
 #: Bitvavo statuses of an order that may still trade.
 OPEN_STATUSES: frozenset[str] = frozenset({"new", "partiallyFilled", "awaitingTrigger"})
+#: Bitvavo statuses of an order that is done: it trades no more.
+CLOSED_STATUSES: frozenset[str] = frozenset({
+    "filled", "canceled", "canceledAuction", "canceledSelfTradePrevention", "canceledIOC", "canceledFOK",
+    "canceledMarketProtection", "canceledPostOnly", "expired", "rejected",
+})
+KNOWN_STATUSES = OPEN_STATUSES | CLOSED_STATUSES
 
 #: Bounds of the ``Bitvavo-Access-Window`` header the exchange accepts (error 303 outside).
 MIN_ACCESS_WINDOW_MS = 100
@@ -149,7 +155,9 @@ class OrderReport:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        # A status we do not know is open: closing on it would release the reservation of an order that may
+        # still fill. ``lifecycle.apply`` counts it (autoinvest_order_status_unknown_total) and alerts.
+        return self.status not in CLOSED_STATUSES
 
 
 @dataclass(frozen=True, kw_only=True)

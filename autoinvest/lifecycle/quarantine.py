@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 _RECORD: LiteralString = """
 INSERT INTO quarantined_items (id, user_id, exchange_url, endpoint, reason, detail, item, item_digest)
-VALUES (%(id)s, %(user)s, %(url)s, %(endpoint)s, %(reason)s, %(detail)s, %(item)s, %(digest)s)
+VALUES (%(id)s, %(user)s,
+        -- a report refused by the lifecycle does not know its URL: the user's read-only key's
+        coalesce(nullif(%(url)s, ''), (SELECT c.exchange_url FROM exchange_credentials c
+                                        WHERE c.user_id = %(user)s AND c.purpose = 'readonly'), ''),
+        %(endpoint)s, %(reason)s, %(detail)s, %(item)s, %(digest)s)
 ON CONFLICT (user_id, exchange_url, endpoint, item_digest) DO UPDATE
    SET seen_count = quarantined_items.seen_count + 1, last_seen = now(), reason = EXCLUDED.reason,
        detail = EXCLUDED.detail

@@ -134,6 +134,11 @@ def post_poison(ctx: Ctx) -> Any:
     return rule.to_json()
 
 
+def get_requests(ctx: Ctx) -> Any:
+    account_id = _account_id(ctx, ctx.query.get("accountId"))
+    return {endpoint: n for (account, endpoint), n in sorted(ctx.ex.requests.items()) if account == account_id}
+
+
 def get_faults(ctx: Ctx) -> Any:
     return [r.to_json() for r in ctx.ex.faults.rules] + [p.to_json() for p in ctx.ex.faults.poisons]
 
@@ -153,6 +158,7 @@ ROUTES: list[Route] = [
     route("POST", "/clock", post_clock),
     route("POST", "/faults", post_faults),
     route("POST", "/poison", post_poison),
+    route("GET", "/requests", get_requests),
     route("GET", "/faults", get_faults),
     route("DELETE", "/faults", delete_faults),
 ]

@@ -99,6 +99,11 @@ class AdminClient:
         self._call("POST", "/poison", json={"endpoint": endpoint, "accountId": account_id, "path": path,
                                              "value": value, "count": count})
 
+    def requests(self, account_id: str) -> dict[str, int]:
+        """How many /v2 requests of each endpoint ("POST /order") arrived from the account's keys."""
+        result: dict[str, int] = self._call("GET", "/requests", params={"accountId": account_id})
+        return result
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 

@@ -10,6 +10,7 @@ import pytest
 
 from autoinvest import runtime
 from autoinvest.db.tx import AppConnection, user_tx
+from autoinvest.domain.states import Side
 from autoinvest.exchange.base import MarketData
 from autoinvest.execution.loops import monitor_pass
 from autoinvest.observability import metrics
@@ -89,3 +90,44 @@ async def test_a_poison_trade_is_dropped_from_the_list_and_quarantined(
         cur = await app_conn.execute("SELECT endpoint, reason, item->>'price' AS price FROM quarantined_items")
         assert await cur.fetchall() == [{"endpoint": "GET /trades", "reason": "EXCHANGE_NUMBER_INVALID",
                                          "price": "-5"}]
+
+
+async def test_an_over_sell_is_refused_nothing_applied_and_the_report_quarantined(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    settings = settings_for(simulator, tmp_path)
+    t = await big_tenant(app_conn, simulator, settings)
+
+    async def reader_for(conn: AppConnection, user_id: UUID) -> MarketData:
+        return await runtime.reader_for(conn, user_id, settings)
+
+    async def position() -> tuple[Decimal, Decimal, Decimal]:
+        async with user_tx(app_conn, t.user_id):
+            cur = await app_conn.execute("SELECT quantity, cost_basis_eur, realized_pnl_eur FROM positions")
+            row = await cur.fetchone()
+        assert row is not None
+        return row["quantity"], row["cost_basis_eur"], row["realized_pnl_eur"]
+
+    with frozen_prices(simulator):
+        price = below(simulator, "BTC-EUR")
+        await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.015"), price=price)
+        simulator.admin.set_price("BTC-EUR", price - 100)
+        await monitor_pass(app_conn, reader_for=reader_for, grace_s=0)
+        held = await position()
+        assert held[0] == D("0.015")
+        ask = price + 1000
+        sell = await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.015"), price=ask,
+                                   side=Side.SELL)
+        # The exchange reports a fill of more than the profile holds (a bug, another client on the account...).
+        simulator.admin.poison("GET /order", t.trade_key.account_id, "fills.0.amount", "0.5")
+        try:
+            simulator.admin.set_price("BTC-EUR", ask + 100)
+            await monitor_pass(app_conn, reader_for=reader_for, grace_s=0)  # must not raise
+        finally:
+            simulator.admin.clear_faults()
+    assert await position() == held  # no phantom profit, no position below zero: nothing applied
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT state FROM executions WHERE id = %s", (sell.execution_id,))
+        assert await cur.fetchone() == {"state": "SUBMITTED"}
+        cur = await app_conn.execute("SELECT endpoint, reason, exchange_url FROM quarantined_items")
+        assert await cur.fetchall() == [{"endpoint": "apply_order", "reason": "OVERSELL_REFUSED",
+                                         "exchange_url": simulator.url}]

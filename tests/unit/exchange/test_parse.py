@@ -150,3 +150,14 @@ def test_balances_and_fee_rates_are_checked() -> None:
     with pytest.raises(ExchangeError, match="taker") as caught:
         _parse.fees({"taker": "1.5", "maker": "0.0015"})
     assert caught.value.reason == "EXCHANGE_NUMBER_INVALID"
+
+
+@pytest.mark.parametrize("status", ["pendingSettlement", "", "FILLED"])
+def test_an_order_status_we_do_not_know_is_open(status: str) -> None:
+    # Closing on it would release the reservation of an order that may still fill.
+    assert _parse.order({**FILLED_SELL, "status": status}).is_open
+
+
+@pytest.mark.parametrize("status", ["filled", "canceled", "canceledMarketProtection", "expired", "rejected"])
+def test_closed_statuses_are_closed(status: str) -> None:
+    assert not _parse.order({**FILLED_SELL, "status": status}).is_open
