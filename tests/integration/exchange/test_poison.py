@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
@@ -11,11 +13,15 @@ import pytest
 from autoinvest import runtime
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import Side
-from autoinvest.exchange.base import MarketData
+from autoinvest.exchange.base import BadItem, MarketData
 from autoinvest.execution.loops import monitor_pass
+from autoinvest.lifecycle import quarantine
 from autoinvest.observability import metrics
 from tests.integration.reconcile.helpers import below, big_tenant, frozen_prices, place_resting
+from tests.support.database import DatabaseUnderTest
+from tests.support.processes import CLI
 from tests.support.simulator import RunningSimulator
+from tests.support.tenants import make_user
 from tests.support.trading import settings_for
 
 D = Decimal
@@ -131,3 +137,18 @@ async def test_an_over_sell_is_refused_nothing_applied_and_the_report_quarantine
         cur = await app_conn.execute("SELECT endpoint, reason, exchange_url FROM quarantined_items")
         assert await cur.fetchall() == [{"endpoint": "apply_order", "reason": "OVERSELL_REFUSED",
                                          "exchange_url": simulator.url}]
+
+
+async def test_the_operator_lists_quarantined_items_across_tenants(
+        app_conn: AppConnection, db: DatabaseUnderTest) -> None:
+    bad = await make_user(app_conn)
+    await quarantine.record(app_conn, bad, BadItem(exchange_url="http://sim/v2", endpoint="GET /trades",
+                                                   item={"amount": "-1"}, reason="EXCHANGE_NUMBER_INVALID",
+                                                   detail="amount"))
+    done = subprocess.run([*CLI, "quarantine", "list"], env=db.env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    mine = [r for r in rows if r["user_id"] == str(bad)]
+    assert [(r["endpoint"], r["reason"], r["seen_count"]) for r in mine] == [
+        ("GET /trades", "EXCHANGE_NUMBER_INVALID", 1)]
+    assert "amount" not in done.stdout  # ids and codes only: the item stays behind row-level security
