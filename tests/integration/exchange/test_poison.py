@@ -15,6 +15,7 @@ from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import Side
 from autoinvest.exchange.base import BadItem, MarketData
 from autoinvest.execution.loops import monitor_pass
+from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle import quarantine
 from autoinvest.observability import metrics
 from tests.integration.reconcile.helpers import below, big_tenant, frozen_prices, place_resting
@@ -152,3 +153,35 @@ async def test_the_operator_lists_quarantined_items_across_tenants(
     assert [(r["endpoint"], r["reason"], r["seen_count"]) for r in mine] == [
         ("GET /trades", "EXCHANGE_NUMBER_INVALID", 1)]
     assert "amount" not in done.stdout  # ids and codes only: the item stays behind row-level security
+
+
+async def test_an_order_status_we_do_not_know_keeps_the_order_open_and_is_counted(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    settings = settings_for(simulator, tmp_path)
+    t = await big_tenant(app_conn, simulator, settings)
+
+    async def reader_for(conn: AppConnection, user_id: UUID) -> MarketData:
+        return await runtime.reader_for(conn, user_id, settings)
+
+    before = metrics.ORDER_STATUS_UNKNOWN._value.get()
+    with frozen_prices(simulator):
+        price = below(simulator, "BTC-EUR")
+        resting = await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.015"), price=price)
+        async with user_tx(app_conn, t.user_id):
+            reserved = (await ledger_repo.account(app_conn, t.profile_id)).reserved_for_orders
+        assert reserved > 0
+        simulator.admin.poison("GET /order", t.trade_key.account_id, "status", "pendingSettlement")
+        try:
+            await monitor_pass(app_conn, reader_for=reader_for, grace_s=0)
+        finally:
+            simulator.admin.clear_faults()
+        async with user_tx(app_conn, t.user_id):  # followed as open: not closed, its reservation kept
+            cur = await app_conn.execute("SELECT state FROM executions WHERE id = %s", (resting.execution_id,))
+            assert await cur.fetchone() == {"state": "SUBMITTED"}
+            assert (await ledger_repo.account(app_conn, t.profile_id)).reserved_for_orders == reserved
+        assert metrics.ORDER_STATUS_UNKNOWN._value.get() == before + 1
+        simulator.admin.set_price("BTC-EUR", price - 100)  # the status is known again and filled: it closes
+        await monitor_pass(app_conn, reader_for=reader_for, grace_s=0)
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT state FROM executions WHERE id = %s", (resting.execution_id,))
+        assert await cur.fetchone() == {"state": "FILLED"}
