@@ -50,18 +50,30 @@ class Quarantined:
     seen_count: int
 
 
-def _canonical(item: Any) -> str:
-    return json.dumps(item, sort_keys=True, separators=(",", ":"), default=str)
+def canonical(item: Any) -> str:
+    """The item as sorted, compact JSON that jsonb accepts: a NUL character (which jsonb refuses, and which would
+    make the poison item poison the quarantine too) becomes U+FFFD."""
+    return json.dumps(_scrub(item), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_scrub(str(k)): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
 
 
 async def record(conn: AppConnection, user_id: UUID, bad: BadItem) -> None:
     """Store (or count again) one refused item of ``user_id``'s exchange account, in its own transaction."""
-    canonical = _canonical(bad.item)
+    text = canonical(bad.item)
     async with user_tx(conn, user_id):
         await conn.execute(_RECORD, {
             "id": uuid.uuid4(), "user": user_id, "url": bad.exchange_url, "endpoint": bad.endpoint,
-            "reason": bad.reason, "detail": bad.detail, "item": driver.Jsonb(json.loads(canonical)),
-            "digest": hashlib.sha256(canonical.encode()).hexdigest()})
+            "reason": bad.reason, "detail": bad.detail, "item": driver.Jsonb(json.loads(text)),
+            "digest": hashlib.sha256(text.encode()).hexdigest()})
     metrics.EXCHANGE_ITEMS_QUARANTINED.labels(bad.endpoint, bad.reason).inc()
     log.warning("exchange item quarantined", extra={"user_id": str(user_id), "endpoint": bad.endpoint,
                                                     "reason": bad.reason, "detail": bad.detail})

@@ -36,9 +36,13 @@ async def _state(conn: AppConnection, user_id: UUID) -> tuple[str, int]:
     return row["state"], row["n"]
 
 
-@pytest.mark.parametrize("poison", ["1E+999999", "-1", "0", "1e-40"])
+@pytest.mark.parametrize(("poison", "reason"), [
+    ("1E+999999", "EXCHANGE_NUMBER_INVALID"), ("-1", "EXCHANGE_NUMBER_INVALID"), ("0", "EXCHANGE_NUMBER_INVALID"),
+    ("1e-40", "EXCHANGE_NUMBER_INVALID"),
+    ("1\x00", "EXCHANGE_MALFORMED_RESPONSE"),  # a NUL, which jsonb refuses: it must not poison the quarantine
+])
 async def test_a_poison_fill_of_one_tenant_is_quarantined_and_the_other_tenant_is_filled(
-        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path, poison: str) -> None:
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path, poison: str, reason: str) -> None:
     settings = settings_for(simulator, tmp_path)
     bad = await big_tenant(app_conn, simulator, settings)
     good = await big_tenant(app_conn, simulator, settings)
@@ -46,7 +50,7 @@ async def test_a_poison_fill_of_one_tenant_is_quarantined_and_the_other_tenant_i
     async def reader_for(conn: AppConnection, user_id: UUID) -> MarketData:
         return await runtime.reader_for(conn, user_id, settings)
 
-    counted = metrics.EXCHANGE_ITEMS_QUARANTINED.labels("GET /order", "EXCHANGE_NUMBER_INVALID")
+    counted = metrics.EXCHANGE_ITEMS_QUARANTINED.labels("GET /order", reason)
     before = counted._value.get()
     with frozen_prices(simulator):
         price = below(simulator, "BTC-EUR")
@@ -71,8 +75,8 @@ async def test_a_poison_fill_of_one_tenant_is_quarantined_and_the_other_tenant_i
     assert len(rows) == 1, rows
     row = rows[0]
     assert (row["user_id"], row["exchange_url"], row["endpoint"], row["reason"], row["seen_count"]) == (
-        bad.user_id, simulator.url, "GET /order", "EXCHANGE_NUMBER_INVALID", 2)
-    assert row["item"]["fills"][0]["amount"] == poison
+        bad.user_id, simulator.url, "GET /order", reason, 2)
+    assert row["item"]["fills"][0]["amount"] == poison.replace("\x00", "\ufffd")
     assert counted._value.get() == before + 2
 
 
