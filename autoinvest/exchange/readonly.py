@@ -61,11 +61,11 @@ class ReadOnlyClient:
         return _parse.order_book(await self._session.call(ep.BOOK, {"market": market, "depth": depth}))
 
     async def balances(self) -> dict[str, Balance]:
-        rows = _parse.as_list(await self._session.call(ep.BALANCE, {}))
-        return {b.symbol: b for b in map(_parse.balance, rows)}
+        # Refused whole, never item by item: a balance left out would read as zero (a drift that is not there).
+        return await self._session.one(ep.BALANCE, await self._session.call(ep.BALANCE, {}), _balances)
 
     async def fees(self, market: str | None = None) -> Fees:
-        return _parse.fees(await self._session.call(ep.FEES, {"market": market}))
+        return await self._session.one(ep.FEES, await self._session.call(ep.FEES, {"market": market}), _parse.fees)
 
     async def get_order(
         self, market: str, *, order_id: str | None = None, client_order_id: str | None = None
@@ -90,6 +90,10 @@ class ReadOnlyClient:
 
     async def close(self) -> None:
         await self._session.close()
+
+
+def _balances(raw: object) -> dict[str, Balance]:
+    return {b.symbol: b for b in map(_parse.balance, _parse.as_list(raw))}
 
 
 def market_data(

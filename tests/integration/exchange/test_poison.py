@@ -13,6 +13,7 @@ import pytest
 from autoinvest import runtime
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import Side
+from autoinvest.errors import ExchangeError
 from autoinvest.exchange.base import BadItem, MarketData
 from autoinvest.execution.loops import monitor_pass
 from autoinvest.ledger import repo as ledger_repo
@@ -189,3 +190,21 @@ async def test_an_order_status_we_do_not_know_keeps_the_order_open_and_is_counte
     async with user_tx(app_conn, t.user_id):
         cur = await app_conn.execute("SELECT state FROM executions WHERE id = %s", (resting.execution_id,))
         assert await cur.fetchone() == {"state": "FILLED"}
+
+
+async def test_a_poison_balance_refuses_the_whole_balance_and_is_quarantined(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    settings = settings_for(simulator, tmp_path)
+    t = await big_tenant(app_conn, simulator, settings)
+    simulator.admin.poison("GET /balance", t.trade_key.account_id, "0.available", "-3")
+    reader = await runtime.reader_for(app_conn, t.user_id, settings)
+    try:
+        with pytest.raises(ExchangeError) as caught:  # never a balance list with EUR left out (read as zero)
+            await reader.balances()
+    finally:
+        await reader.close()
+        simulator.admin.clear_faults()
+    assert caught.value.reason == "EXCHANGE_NUMBER_INVALID"
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT endpoint, reason FROM quarantined_items")
+        assert await cur.fetchall() == [{"endpoint": "GET /balance", "reason": "EXCHANGE_NUMBER_INVALID"}]
