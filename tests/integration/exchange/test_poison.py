@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
@@ -27,6 +28,15 @@ from tests.support.tenants import make_user
 from tests.support.trading import settings_for
 
 D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def restore_the_price(simulator: RunningSimulator) -> Iterator[None]:
+    """These tests fill orders by moving BTC-EUR 10 % down: put it back, so that the shared simulator's later
+    tests (resting limit orders at fixed prices) do not find the market below their limits."""
+    before = simulator.admin.prices()["BTC-EUR"]
+    yield
+    simulator.admin.set_price("BTC-EUR", before)
 
 
 async def _state(conn: AppConnection, user_id: UUID) -> tuple[str, int]:
