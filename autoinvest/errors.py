@@ -30,7 +30,8 @@ openai) are translated into this tree at exactly one place each.
     ├── LedgerError
     │   ├── InvariantViolation          a capital move would break free >= 0 (the CHECK refuses it too)
     │   ├── InvalidEntry                a ledger entry built with a bad amount or reference
-    │   └── LedgerConflict              an entry's (kind, reference) is taken by another profile
+    │   ├── LedgerConflict              an entry's (kind, reference) is taken by another profile
+    │   └── OverSell                    a sell fill larger than the position: refused, nothing applied
     └── LLMError                        proposers/llm translation point
 """
 
@@ -169,6 +170,12 @@ class LedgerConflict(LedgerError):
     """An entry's (kind, reference) is already taken by another profile or tenant."""
 
     reason = "LEDGER_REFERENCE_CONFLICT"
+
+
+class OverSell(LedgerError):
+    """A sell fill is larger than the position it sells from: booking it would invent profit."""
+
+    reason = "OVERSELL_REFUSED"
 
 
 class LLMError(AutoInvestError):

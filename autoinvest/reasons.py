@@ -63,6 +63,8 @@ EXCHANGE_MALFORMED_RESPONSE: Final = "EXCHANGE_MALFORMED_RESPONSE"
 LEDGER_MISMATCH_AT_START: Final = "LEDGER_MISMATCH_AT_START"
 RUN_INCOMPLETE: Final = "RUN_INCOMPLETE"
 LLM_BUDGET_EXHAUSTED: Final = "LLM_BUDGET_EXHAUSTED"
+EXCHANGE_NUMBER_INVALID: Final = "EXCHANGE_NUMBER_INVALID"
+OVERSELL_REFUSED: Final = "OVERSELL_REFUSED"
 
 _P, _X, _E, _R = Where.PREFLIGHT, Where.EXECUTION, Where.ERROR, Where.PROPOSER
 
@@ -214,6 +216,11 @@ _ENTRIES: tuple[Code, ...] = (
     _c("LIVE_EXCHANGE_URL_NOT_BITVAVO", "live mode accepts only https://api.bitvavo.com as the exchange URL", _E),
     _c("MARKET_NOT_LISTED", "the user's exchange does not list this market (profile or proposal refused)", _E),
     _c("MARKET_NOT_TRADING", "the user's exchange lists this market but not as trading (refused at creation)", _E),
+    # -- exchange truth, round 2: the exchange edge and the fill arithmetic --
+    _c(EXCHANGE_NUMBER_INVALID, "an exchange number is absurd, of the wrong sign or too precise: quarantined, "
+                                "never applied", _E, _X),
+    _c(OVERSELL_REFUSED, "a sell fill is larger than the position it sells from: nothing applied, quarantined",
+       _E, _X),
 )
 
 

@@ -29,6 +29,7 @@ from autoinvest.execution import loops
 from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.service import ClientsFor, UserClients
 from autoinvest.execution.submit import SubmitSettings
+from autoinvest.lifecycle import quarantine
 from autoinvest.reconcile.service import RECONCILE_INTERVAL_S, reconcile_all
 from autoinvest.scheduler import metadata
 
@@ -60,9 +61,10 @@ def executor_clients(settings: Settings) -> ClientsFor:
         async with user_tx(conn, user_id):
             readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
             trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
-        return UserClients(reader=market_data(readonly),
+        refused = quarantine.sink(conn, user_id)
+        return UserClients(reader=market_data(readonly, quarantine=refused),
                            trader=trading(trade, timeout_ms=ORDER_TIMEOUT_MS,
-                                          access_window_ms=settings.access_window_ms))
+                                          access_window_ms=settings.access_window_ms, quarantine=refused))
 
     return clients_for
 
@@ -71,7 +73,7 @@ async def reader_for(conn: AppConnection, user_id: UUID, settings: Settings) -> 
     """The user's read-only client (resolver, monitor, reconciler, scanner)."""
     async with user_tx(conn, user_id):
         readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
-    return market_data(readonly)
+    return market_data(readonly, quarantine=quarantine.sink(conn, user_id))
 
 
 def public_market_data(exchange_url: str) -> MarketData:

@@ -12,6 +12,7 @@ from autoinvest.cli.kill_switch import set_switch
 from autoinvest.cli.ledger import ledger_app
 from autoinvest.cli.profiles import profiles_app
 from autoinvest.cli.proposals import proposals_app
+from autoinvest.cli.quarantine import quarantine_app
 from autoinvest.cli.reconcile import reconcile
 from autoinvest.cli.users import users_app
 
@@ -28,3 +29,4 @@ app.add_typer(proposals_app, name="proposals")
 app.command("kill-switch")(set_switch)
 app.add_typer(ledger_app, name="ledger")
 app.command("reconcile")(reconcile)
+app.add_typer(quarantine_app, name="quarantine")

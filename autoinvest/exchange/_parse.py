@@ -1,14 +1,18 @@
 """Raw Bitvavo JSON (strings for money) → our frozen report types, money as Decimal.
 
 A malformed payload raises ``ExchangeError`` naming the field: it is a fault of
-the exchange (or simulator), not of the caller.
+the exchange (or simulator), not of the caller. Every number is validated here,
+at the edge (finite, below ``MAX_MAGNITUDE``, at most ``MAX_DECIMALS`` places,
+positive or non-negative where it must be): a poison value (``1E+999999``,
+``-1``) raises ``EXCHANGE_NUMBER_INVALID`` instead of reaching the arithmetic or
+a CHECK as an error that is not ours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from autoinvest.domain.money import parse_decimal
 from autoinvest.domain.states import Side
@@ -25,7 +29,16 @@ from autoinvest.exchange.base import (
     OrderReport,
     Ticker,
 )
-from autoinvest.reasons import EXCHANGE_MALFORMED_RESPONSE
+from autoinvest.reasons import EXCHANGE_MALFORMED_RESPONSE, EXCHANGE_NUMBER_INVALID
+
+#: No amount, price or fee we handle comes near 10^15 (a quadrillion euros or coins): beyond is garbage.
+MAX_MAGNITUDE = Decimal("1E+15")
+#: More decimal places than any Bitvavo amount or fee has (8), with room; beyond is garbage.
+MAX_DECIMALS = 18
+#: Integers (millisecond timestamps, nonces, decimals counts) below this; PostgreSQL's timestamps end near 9.2e15 ms.
+MAX_INTEGER = 10**15
+
+Sign = Literal["positive", "non_negative"]
 
 
 def malformed(message: str) -> ExchangeError:
@@ -39,19 +52,44 @@ def _field(raw: Mapping[str, Any], key: str) -> Any:
         raise malformed(f"exchange response lacks {key!r}") from None
 
 
-def money(raw: Mapping[str, Any], key: str) -> Decimal:
+def invalid_number(message: str) -> ExchangeError:
+    return ExchangeError(message, reason=EXCHANGE_NUMBER_INVALID)
+
+
+def money(raw: Mapping[str, Any], key: str, sign: Sign = "non_negative") -> Decimal:
     value = _field(raw, key)
     try:
         # Bitvavo sends money as strings; parse_decimal refuses floats, so nothing lossy slips through.
-        return parse_decimal(value, field=key)
+        number = parse_decimal(value, field=key)
     except ValueError as e:
         raise malformed(f"exchange field {key!r} is not a decimal string") from e
+    return checked(number, key, sign)
 
 
-def optional_money(raw: Mapping[str, Any], key: str) -> Decimal | None:
+def checked(number: Decimal, key: str, sign: Sign) -> Decimal:
+    """``number`` if it is a sane exchange number of that sign, else EXCHANGE_NUMBER_INVALID."""
+    # copy_abs and as_tuple are exact (abs() and normalize() would round to the context's 28 digits).
+    if not number.is_finite() or number.copy_abs() >= MAX_MAGNITUDE:
+        raise invalid_number(f"exchange field {key!r} is out of range: {number}")
+    if _decimal_places(number) > MAX_DECIMALS:
+        raise invalid_number(f"exchange field {key!r} has more than {MAX_DECIMALS} decimal places: {number}")
+    if number < 0 or (sign == "positive" and number == 0):
+        raise invalid_number(f"exchange field {key!r} must be {sign.replace('_', '-')}, got {number}")
+    return number
+
+
+def _decimal_places(number: Decimal) -> int:
+    """Places after the point, trailing zeros not counted ("1.50" has 1)."""
+    _sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing) if any(digits) else 0
+
+
+def optional_money(raw: Mapping[str, Any], key: str, sign: Sign = "non_negative") -> Decimal | None:
     if raw.get(key) in (None, ""):
         return None
-    return money(raw, key)
+    return money(raw, key, sign)
 
 
 def integer(raw: Mapping[str, Any], key: str) -> int:
@@ -60,9 +98,12 @@ def integer(raw: Mapping[str, Any], key: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise malformed(f"exchange field {key!r} is not an integer")
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise malformed(f"exchange field {key!r} is not an integer") from None
+    if not 0 <= number < MAX_INTEGER:
+        raise invalid_number(f"exchange field {key!r} is out of range: {number}")
+    return number
 
 
 def optional_integer(raw: Mapping[str, Any], key: str) -> int | None:
@@ -106,7 +147,7 @@ def market(raw: Any) -> Market:
         base=text(raw, "base"),
         quote=text(raw, "quote"),
         status=text(raw, "status"),
-        tick_size=optional_money(raw, "tickSize"),
+        tick_size=optional_money(raw, "tickSize", "positive"),
         quantity_decimals=optional_integer(raw, "quantityDecimals"),
         notional_decimals=optional_integer(raw, "notionalDecimals"),
         min_order_in_base_asset=optional_money(raw, "minOrderInBaseAsset"),
@@ -118,7 +159,8 @@ def market(raw: Any) -> Market:
 
 
 def tickers(prices: Any, books: Any) -> dict[str, Ticker]:
-    price_by_market = {text(p, "market"): optional_money(p, "price") for p in map(as_object, as_list(prices))}
+    price_by_market = {text(p, "market"): optional_money(p, "price", "positive")
+                       for p in map(as_object, as_list(prices))}
     book_by_market = {text(b, "market"): b for b in map(as_object, as_list(books))}
     result: dict[str, Ticker] = {}
     for name in sorted(price_by_market.keys() | book_by_market.keys()):
@@ -126,9 +168,9 @@ def tickers(prices: Any, books: Any) -> dict[str, Ticker]:
         result[name] = Ticker(
             market=name,
             price=price_by_market.get(name),
-            bid=optional_money(book, "bid"),
+            bid=optional_money(book, "bid", "positive"),
             bid_size=optional_money(book, "bidSize"),
-            ask=optional_money(book, "ask"),
+            ask=optional_money(book, "ask", "positive"),
             ask_size=optional_money(book, "askSize"),
         )
     return result
@@ -140,10 +182,10 @@ def candle(raw: Any) -> Candle:
     row = dict(zip(("timestamp", "open", "high", "low", "close", "volume"), raw, strict=False))
     return Candle(
         timestamp=integer(row, "timestamp"),
-        open=money(row, "open"),
-        high=money(row, "high"),
-        low=money(row, "low"),
-        close=money(row, "close"),
+        open=money(row, "open", "positive"),
+        high=money(row, "high", "positive"),
+        low=money(row, "low", "positive"),
+        close=money(row, "close", "positive"),
         volume=money(row, "volume"),
     )
 
@@ -154,7 +196,7 @@ def _levels(raw: Any, key: str) -> tuple[BookLevel, ...]:
         if not isinstance(level, list) or len(level) < 2:
             raise malformed(f"order book {key} level must be [price, amount]")
         row = {"price": level[0], "amount": level[1]}
-        levels.append(BookLevel(price=money(row, "price"), amount=money(row, "amount")))
+        levels.append(BookLevel(price=money(row, "price", "positive"), amount=money(row, "amount")))
     return tuple(levels)
 
 
@@ -179,9 +221,16 @@ def fees(raw: Any) -> Fees:
     return Fees(
         tier=optional_text(raw, "tier"),
         volume=optional_money(raw, "volume"),
-        taker=money(raw, "taker"),
-        maker=money(raw, "maker"),
+        taker=fee_rate(raw, "taker"),
+        maker=fee_rate(raw, "maker"),
     )
+
+
+def fee_rate(raw: Mapping[str, Any], key: str) -> Decimal:
+    rate = money(raw, key)
+    if rate >= 1:  # a fee rate of 100 % or more is garbage, and would make every reservation wrong
+        raise invalid_number(f"exchange fee rate {key!r} must be below 1, got {rate}")
+    return rate
 
 
 def fill(raw: Any, *, order: Mapping[str, Any] | None = None) -> FillReport:
@@ -195,8 +244,8 @@ def fill(raw: Any, *, order: Mapping[str, Any] | None = None) -> FillReport:
         client_order_id=optional_text(source, "clientOrderId"),
         market=text(source, "market"),
         side=side(source),
-        amount=money(raw, "amount"),
-        price=money(raw, "price"),
+        amount=money(raw, "amount", "positive"),
+        price=money(raw, "price", "positive"),
         fee=optional_money(raw, "fee") or Decimal(0),
         fee_currency=optional_text(raw, "feeCurrency"),
         taker=taker if isinstance(taker, bool) else None,
@@ -213,9 +262,9 @@ def order(raw: Any) -> OrderReport:
         side=side(raw),
         order_type=text(raw, "orderType"),
         status=text(raw, "status"),
-        amount=optional_money(raw, "amount"),
-        amount_quote=optional_money(raw, "amountQuote"),
-        price=optional_money(raw, "price"),
+        amount=optional_money(raw, "amount", "positive"),
+        amount_quote=optional_money(raw, "amountQuote", "positive"),
+        price=optional_money(raw, "price", "positive"),
         filled_amount=optional_money(raw, "filledAmount") or Decimal(0),
         filled_amount_quote=optional_money(raw, "filledAmountQuote") or Decimal(0),
         fee_paid=optional_money(raw, "feePaid") or Decimal(0),

@@ -11,14 +11,22 @@ still cannot place or cancel an order with a View key.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from autoinvest.domain.states import CredentialPurpose
-from autoinvest.errors import KeySeparationError, RateLimited
+from autoinvest.errors import ExchangeError, KeySeparationError, RateLimited
 from autoinvest.exchange import _endpoints as ep
 from autoinvest.exchange import _parse
 from autoinvest.exchange._bitvavo import SIGNING_PARAM, SignedBitvavo
-from autoinvest.exchange.base import MAX_ACCESS_WINDOW_MS, MIN_ACCESS_WINDOW_MS, OrderReport, Signing
+from autoinvest.exchange.base import (
+    MAX_ACCESS_WINDOW_MS,
+    MIN_ACCESS_WINDOW_MS,
+    BadItem,
+    OrderReport,
+    QuarantineSink,
+    Signing,
+)
 from autoinvest.exchange.budget import WeightBudget
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.errors import ban_expiry_ms, translate
@@ -26,9 +34,12 @@ from autoinvest.exchange.errors import ban_expiry_ms, translate
 DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_ACCESS_WINDOW_MS = 10_000
 
+T = TypeVar("T")
+
 
 class Session:
-    def __init__(self, credential: Credential, *, budget: WeightBudget, timeout_ms: int, access_window_ms: int) -> None:
+    def __init__(self, credential: Credential, *, budget: WeightBudget, timeout_ms: int, access_window_ms: int,
+                 quarantine: QuarantineSink | None = None) -> None:
         if timeout_ms <= 0:
             raise ValueError("timeout_ms must be positive")
         if not MIN_ACCESS_WINDOW_MS <= access_window_ms <= MAX_ACCESS_WINDOW_MS:
@@ -36,6 +47,8 @@ class Session:
         self._budget = budget
         self._may_change_state = credential.purpose is CredentialPurpose.TRADE
         self._masked_key = credential.masked_key
+        self._exchange_url = credential.base_url
+        self._quarantine = quarantine
         host = credential.host_url
         self._exchange = SignedBitvavo(
             {
@@ -45,6 +58,9 @@ class Session:
                 "timeout": timeout_ms,
                 # Our WeightBudget replaces ccxt's throttle (which would also sleep 60 ms per weight point).
                 "enableRateLimit": False,
+                # Pinned, whatever ccxt's default becomes: a resent signed POST could place a second order. An
+                # unknown outcome is resolved by lookup (OutcomeUnknown), never by sending again.
+                "options": {"maxRetriesOnFailure": 0, "maxRetriesOnFailureDelay": 0},
             },
             default_window_ms=access_window_ms,
             on_headers=budget.observe_headers,
@@ -66,9 +82,34 @@ class Session:
                 self._budget.block_until(expiry)
             raise error from e
 
+    async def one(self, endpoint: ep.Endpoint, raw: Any, parse: Callable[[Any], T]) -> T:
+        """``parse(raw)``; an item that fails validation is quarantined, and its error raised (a specific
+        AutoInvestError: the caller's loop goes on with the next item)."""
+        try:
+            return parse(raw)
+        except ExchangeError as e:
+            await self._refuse(endpoint, raw, e)
+            raise
+
+    async def many(self, endpoint: ep.Endpoint, raw: Any, parse: Callable[[Any], T]) -> list[T]:
+        """Every item of a list response parsed; a bad item is quarantined and left out of the result."""
+        parsed: list[T] = []
+        for item in _parse.as_list(raw):
+            try:
+                parsed.append(parse(item))
+            except ExchangeError as e:
+                await self._refuse(endpoint, item, e)
+        return parsed
+
+    async def _refuse(self, endpoint: ep.Endpoint, item: Any, error: ExchangeError) -> None:
+        if self._quarantine is not None:
+            await self._quarantine(BadItem(exchange_url=self._exchange_url, endpoint=endpoint.name, item=item,
+                                           reason=error.reason, detail=str(error.args[0] if error.args else "")))
+
     async def get_order(self, market: str, *, order_id: str | None, client_order_id: str | None) -> OrderReport:
         """``GET /order`` by exactly one of orderId or clientOrderId."""
-        return _parse.order(await self.call(ep.GET_ORDER, order_ref(market, order_id, client_order_id)))
+        raw = await self.call(ep.GET_ORDER, order_ref(market, order_id, client_order_id))
+        return await self.one(ep.GET_ORDER, raw, _parse.order)
 
     async def close(self) -> None:
         await self._exchange.close()

@@ -10,6 +10,7 @@ strings; timestamps are integer milliseconds since the epoch.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -20,10 +21,31 @@ OrderType = Literal["market", "limit"]
 
 #: Bitvavo statuses of an order that may still trade.
 OPEN_STATUSES: frozenset[str] = frozenset({"new", "partiallyFilled", "awaitingTrigger"})
+#: Bitvavo statuses of an order that is done: it trades no more.
+CLOSED_STATUSES: frozenset[str] = frozenset({
+    "filled", "canceled", "canceledAuction", "canceledSelfTradePrevention", "canceledIOC", "canceledFOK",
+    "canceledMarketProtection", "canceledPostOnly", "expired", "rejected",
+})
+KNOWN_STATUSES = OPEN_STATUSES | CLOSED_STATUSES
 
 #: Bounds of the ``Bitvavo-Access-Window`` header the exchange accepts (error 303 outside).
 MIN_ACCESS_WINDOW_MS = 100
 MAX_ACCESS_WINDOW_MS = 60_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class BadItem:
+    """One item of an exchange response that failed validation at the edge: kept aside, never applied."""
+
+    exchange_url: str
+    endpoint: str  #: "GET /order"
+    item: Any  #: the raw JSON item as the exchange sent it (responses carry no secrets)
+    reason: str  #: EXCHANGE_NUMBER_INVALID, EXCHANGE_MALFORMED_RESPONSE
+    detail: str
+
+
+#: Where a client hands the items it refused (``lifecycle.quarantine`` stores and counts them).
+QuarantineSink = Callable[[BadItem], Awaitable[None]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -133,7 +155,9 @@ class OrderReport:
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        # A status we do not know is open: closing on it would release the reservation of an order that may
+        # still fill. ``lifecycle.apply`` counts it (autoinvest_order_status_unknown_total) and alerts.
+        return self.status not in CLOSED_STATUSES
 
 
 @dataclass(frozen=True, kw_only=True)

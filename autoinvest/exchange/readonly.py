@@ -19,6 +19,7 @@ from autoinvest.exchange.base import (
     MarketData,
     OrderBook,
     OrderReport,
+    QuarantineSink,
     Ticker,
 )
 from autoinvest.exchange.budget import DEFAULT_BUDGETS, BudgetRegistry
@@ -60,11 +61,11 @@ class ReadOnlyClient:
         return _parse.order_book(await self._session.call(ep.BOOK, {"market": market, "depth": depth}))
 
     async def balances(self) -> dict[str, Balance]:
-        rows = _parse.as_list(await self._session.call(ep.BALANCE, {}))
-        return {b.symbol: b for b in map(_parse.balance, rows)}
+        # Refused whole, never item by item: a balance left out would read as zero (a drift that is not there).
+        return await self._session.one(ep.BALANCE, await self._session.call(ep.BALANCE, {}), _balances)
 
     async def fees(self, market: str | None = None) -> Fees:
-        return _parse.fees(await self._session.call(ep.FEES, {"market": market}))
+        return await self._session.one(ep.FEES, await self._session.call(ep.FEES, {"market": market}), _parse.fees)
 
     async def get_order(
         self, market: str, *, order_id: str | None = None, client_order_id: str | None = None
@@ -72,23 +73,27 @@ class ReadOnlyClient:
         return await self._session.get_order(market, order_id=order_id, client_order_id=client_order_id)
 
     async def open_orders(self, market: str | None = None) -> list[OrderReport]:
-        rows = _parse.as_list(await self._session.call(ep.OPEN_ORDERS, {"market": market}))
-        return [_parse.order(row) for row in rows]
+        return await self._session.many(ep.OPEN_ORDERS, await self._session.call(ep.OPEN_ORDERS, {"market": market}),
+                                        _parse.order)
 
     async def order_history(
         self, market: str, *, limit: int | None = None, start_ms: int | None = None, end_ms: int | None = None
     ) -> list[OrderReport]:
         params = {"market": market, "limit": limit, "start": start_ms, "end": end_ms}
-        return [_parse.order(row) for row in _parse.as_list(await self._session.call(ep.ORDERS, params))]
+        return await self._session.many(ep.ORDERS, await self._session.call(ep.ORDERS, params), _parse.order)
 
     async def trades(
         self, market: str, *, limit: int | None = None, start_ms: int | None = None, end_ms: int | None = None
     ) -> list[FillReport]:
         params = {"market": market, "limit": limit, "start": start_ms, "end": end_ms}
-        return [_parse.fill(row) for row in _parse.as_list(await self._session.call(ep.TRADES, params))]
+        return await self._session.many(ep.TRADES, await self._session.call(ep.TRADES, params), _parse.fill)
 
     async def close(self) -> None:
         await self._session.close()
+
+
+def _balances(raw: object) -> dict[str, Balance]:
+    return {b.symbol: b for b in map(_parse.balance, _parse.as_list(raw))}
 
 
 def market_data(
@@ -96,13 +101,17 @@ def market_data(
     *,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     budgets: BudgetRegistry = DEFAULT_BUDGETS,
+    quarantine: QuarantineSink | None = None,
 ) -> MarketData:
-    """Build the read-only client; a trade credential raises KeySeparationError."""
+    """Build the read-only client; a trade credential raises KeySeparationError.
+
+    ``quarantine`` receives every item the client refuses (see ``Session.one``/``Session.many``)."""
     credential.require(CredentialPurpose.READONLY)
     session = Session(
         credential,
         budget=budgets.for_key(credential.api_key),
         timeout_ms=timeout_ms,
         access_window_ms=DEFAULT_ACCESS_WINDOW_MS,
+        quarantine=quarantine,
     )
     return ReadOnlyClient(session)

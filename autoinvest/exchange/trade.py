@@ -15,7 +15,7 @@ from autoinvest.domain.states import CredentialPurpose
 from autoinvest.exchange import _endpoints as ep
 from autoinvest.exchange import _parse
 from autoinvest.exchange._session import DEFAULT_ACCESS_WINDOW_MS, DEFAULT_TIMEOUT_MS, Session, order_ref
-from autoinvest.exchange.base import CancelReport, OrderReport, OrderRequest, Signing, Trading
+from autoinvest.exchange.base import CancelReport, OrderReport, OrderRequest, QuarantineSink, Signing, Trading
 from autoinvest.exchange.budget import DEFAULT_BUDGETS, BudgetRegistry
 from autoinvest.exchange.credentials import Credential
 
@@ -51,7 +51,7 @@ class TradeClient:
 
     async def place_order(self, request: OrderRequest, *, signing: Signing | None = None) -> OrderReport:
         raw = await self._session.call(ep.PLACE_ORDER, order_body(request), signing=signing)
-        return _parse.order(raw)
+        return await self._session.one(ep.PLACE_ORDER, raw, _parse.order)
 
     async def cancel_order(
         self, market: str, *, operator_id: int, order_id: str | None = None, client_order_id: str | None = None
@@ -74,6 +74,7 @@ def trading(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     access_window_ms: int = DEFAULT_ACCESS_WINDOW_MS,
     budgets: BudgetRegistry = DEFAULT_BUDGETS,
+    quarantine: QuarantineSink | None = None,
 ) -> Trading:
     """Build the trade client; a read-only credential raises KeySeparationError.
 
@@ -85,5 +86,6 @@ def trading(
         budget=budgets.for_key(credential.api_key),
         timeout_ms=timeout_ms,
         access_window_ms=access_window_ms,
+        quarantine=quarantine,
     )
     return TradeClient(session)

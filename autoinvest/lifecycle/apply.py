@@ -6,6 +6,7 @@ Applying the same report twice changes nothing (UNIQUE exchange ids, entries key
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,11 +17,17 @@ from autoinvest import outbox
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import ExecutionState
-from autoinvest.exchange.base import FillReport, OrderReport
+from autoinvest.errors import OverSell
+from autoinvest.exchange.base import KNOWN_STATUSES, BadItem, FillReport, OrderReport
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.lifecycle import executions, fills, reservations
+from autoinvest.lifecycle import executions, fills, quarantine, reservations
 from autoinvest.lifecycle.executions import Execution
 from autoinvest.lifecycle.fills import QUOTE, Position
+from autoinvest.observability import metrics
+
+log = logging.getLogger(__name__)
+#: The endpoint named on a report the lifecycle refused (its item came from GET /order or a list).
+APPLY_ENDPOINT = "apply_order"
 
 _POSITION_FOR_UPDATE: LiteralString = (
     "SELECT quantity, cost_basis_eur, realized_pnl_eur FROM positions WHERE profile_id = %(profile)s"
@@ -35,7 +42,23 @@ class Applied:
 
 
 async def apply_order(conn: AppConnection, user_id: UUID, execution_id: UUID, report: OrderReport) -> Applied:
-    """Record the order's state and any new fills; close the execution when the exchange closed the order."""
+    """Record the order's state and any new fills; close the execution when the exchange closed the order.
+
+    A report the fill arithmetic refuses (an over-sell) applies nothing: it is quarantined and its error raised,
+    so that the caller's loop goes on with the next item."""
+    if report.status not in KNOWN_STATUSES:
+        # Treated as open (``is_open``): the order is followed until a status we know closes it.
+        metrics.ORDER_STATUS_UNKNOWN.inc()
+        log.warning("unknown order status", extra={"execution_id": str(execution_id), "status": report.status})
+    try:
+        return await _apply(conn, user_id, execution_id, report)
+    except OverSell as exc:
+        await quarantine.record(conn, user_id, BadItem(exchange_url="", endpoint=APPLY_ENDPOINT,
+                                                       item=_plain(report.raw), reason=exc.reason, detail=str(exc)))
+        raise
+
+
+async def _apply(conn: AppConnection, user_id: UUID, execution_id: UUID, report: OrderReport) -> Applied:
     async with user_tx(conn, user_id):
         execution = await executions.get(conn, execution_id, lock=True)  # serialises appliers of this execution
         assert execution is not None, execution_id

@@ -3,13 +3,12 @@
 Pure: no I/O, no clock, Decimal only. ``lifecycle.apply`` reads the inputs (the position, locked; what is still
 reserved for the execution), calls :func:`book` and writes what it returns in the fill's transaction.
 
-* A **buy** adds ``amount`` to the position at its quote (``amount × price``) as cost basis. The quote moves
-  from the execution's reservation into positions (a FILL entry covered by what is left of the reservation),
-  and an EUR fee is an expense paid from the remaining fee headroom first (a FEE entry).
+* A **buy** adds ``amount`` to the position at its cost: the quote (``amount × price``) plus an EUR fee, since
+  Bitvavo takes the fee out of the order's ``amountQuote`` (a buy of EUR X spends exactly X). The cost moves
+  from the execution's reservation into positions (one FILL entry covered by what is left of the reservation).
 * A **sell** releases the sold share of the average cost basis and realizes ``proceeds − basis − fee`` (an EXIT
-  entry, and a FEE entry for an EUR fee). A sell larger than the position is **not refused, it is clamped**: the
-  basis released is the whole position's, the position ends at zero (never below), and all of the sell's
-  proceeds are realized.
+  entry, and a FEE entry for an EUR fee). A sell larger than the position is **refused** (``OverSell``):
+  clamping it would realize the proceeds of coins the profile never held as phantom profit.
 * A fee charged in another currency (the base asset) is not valued in EUR: it costs nothing here and the
   position keeps the filled amount.
 """
@@ -21,7 +20,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from autoinvest.domain.states import Side
-from autoinvest.errors import InvalidEntry
+from autoinvest.errors import InvalidEntry, OverSell
 from autoinvest.exchange.base import FillReport
 from autoinvest.ledger import entries
 from autoinvest.ledger.entries import Entry
@@ -72,13 +71,12 @@ def book(side: Side, fill: FillReport, held: Position, *, execution_id: UUID,
     quote = amount * price
     fee_eur = fee if (fill.fee_currency or QUOTE) == QUOTE else ZERO
     if side is Side.BUY:
-        covered = min(quote, reservation_remaining)
-        posted = [entries.fill(execution_id, fill.fill_id, quote, from_reservation=covered)]
-        if fee_eur:
-            posted.append(entries.fee(fill.fill_id, fee_eur, execution_id=execution_id,
-                                      from_reservation=min(fee_eur, reservation_remaining - covered)))
-        return Booking(quote_eur=quote, fee_eur=fee_eur, realized_pnl_eur=-fee_eur, d_quantity=amount,
-                       d_cost_basis_eur=quote, entries=tuple(posted))
+        cost = quote + fee_eur  # the fee is part of what the position cost (it came out of the amountQuote)
+        fill_entry = entries.fill(execution_id, fill.fill_id, cost, from_reservation=min(cost, reservation_remaining))
+        return Booking(quote_eur=quote, fee_eur=fee_eur, realized_pnl_eur=ZERO, d_quantity=amount,
+                       d_cost_basis_eur=cost, entries=(fill_entry,))
+    if amount > held.quantity:
+        raise OverSell(f"sell fill {fill.fill_id} of {amount} exceeds the position of {held.quantity}")
     basis = basis_sold(held, amount)
     posted = [entries.exit(fill.fill_id, basis, quote)]
     if fee_eur:

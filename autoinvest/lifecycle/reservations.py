@@ -9,13 +9,12 @@ from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle.executions import Execution
 
-# Bitvavo charges the taker fee on top of a market buy's amountQuote; the reservation covers it.
-FEE_HEADROOM = Decimal("0.0025")
-
 
 def required_eur(amount_eur: Decimal) -> Decimal:
-    """EUR to reserve for a buy of ``amount_eur``: the amount and the largest taker fee."""
-    return amount_eur * (1 + FEE_HEADROOM)
+    """EUR to reserve for a buy of ``amount_eur``: exactly that. Every buy is a market order by ``amountQuote``,
+    and Bitvavo takes the fee out of it (EUR 1,000 buys EUR 997.50 of the asset), so no headroom goes on top
+    whatever the account's fee tier."""
+    return amount_eur
 
 
 async def void(conn: AppConnection, execution: Execution) -> None:

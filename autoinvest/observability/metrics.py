@@ -69,3 +69,10 @@ LLM_BUDGET_DENIED = Counter("autoinvest_llm_budget_denied_total", "LLM calls ref
 LLM_REJECTED = Counter("autoinvest_llm_output_rejected_total", "LLM outputs that made no proposal, by reason.",
                        ["reason"], registry=REGISTRY)
 LLM_LATENCY = Histogram("autoinvest_llm_latency_seconds", "Latency of one LLM call.", registry=REGISTRY)
+
+# -- exchange truth, round 2: the exchange edge
+EXCHANGE_ITEMS_QUARANTINED = Counter("autoinvest_exchange_items_quarantined_total",
+                                     "Exchange items refused at the edge and quarantined (each time seen), by "
+                                     "endpoint and reason.", ["endpoint", "reason"], registry=REGISTRY)
+ORDER_STATUS_UNKNOWN = Counter("autoinvest_order_status_unknown_total",
+                               "Order reports with a status we do not know (treated as open).", registry=REGISTRY)

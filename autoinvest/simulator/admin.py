@@ -1,4 +1,4 @@
-"""The /_sim admin API (tests and demos only): accounts, keys, balances, prices, clock and faults."""
+"""The /_sim admin API (tests and demos only): accounts, keys, balances, prices, clock, faults and poisons."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from autoinvest.simulator.accounts import PERMISSIONS
-from autoinvest.simulator.faults import FaultRule
+from autoinvest.simulator.faults import FaultRule, Poison
 from autoinvest.simulator.markets import MARKETS, dstr, parse_decimal
 from autoinvest.simulator.routing import Ctx, Route, route
 
@@ -122,8 +122,25 @@ def post_faults(ctx: Ctx) -> Any:
     return rule.to_json()
 
 
+def post_poison(ctx: Ctx) -> Any:
+    body = ctx.body
+    try:
+        rule = Poison(endpoint=str(body["endpoint"]), account_id=_account_id(ctx, body.get("accountId")),
+                      path=str(body["path"]), value=body["value"],
+                      count=None if body.get("count") is None else int(body["count"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AdminError(f"invalid poison: {exc}") from None
+    ctx.ex.faults.poisons.append(rule)
+    return rule.to_json()
+
+
+def get_requests(ctx: Ctx) -> Any:
+    account_id = _account_id(ctx, ctx.query.get("accountId"))
+    return {endpoint: n for (account, endpoint), n in sorted(ctx.ex.requests.items()) if account == account_id}
+
+
 def get_faults(ctx: Ctx) -> Any:
-    return [r.to_json() for r in ctx.ex.faults.rules]
+    return [r.to_json() for r in ctx.ex.faults.rules] + [p.to_json() for p in ctx.ex.faults.poisons]
 
 
 def delete_faults(ctx: Ctx) -> Any:
@@ -140,6 +157,8 @@ ROUTES: list[Route] = [
     route("GET", "/prices", get_prices),
     route("POST", "/clock", post_clock),
     route("POST", "/faults", post_faults),
+    route("POST", "/poison", post_poison),
+    route("GET", "/requests", get_requests),
     route("GET", "/faults", get_faults),
     route("DELETE", "/faults", delete_faults),
 ]

@@ -128,6 +128,8 @@ class SimulatorApp:
             key = authenticate(headers, method, target, raw_body, self.ex.accounts, wall_ms(), route.private)
             client = scope.get("client") or ("unknown", 0)
             who = f"key:{key.key}" if key else f"ip:{client[0]}"
+            if key is not None:
+                self.ex.requests[(key.account_id, f"{method} {path}")] += 1
             limit_headers = self.ex.limiter.charge(who, route.weight(query), wall_ms()).headers()
             fault = self.ex.faults.pick(method, path)
             before = fault is not None and fault.kind != "drop_response_after_processing"
@@ -136,6 +138,7 @@ class SimulatorApp:
             route.check_permission(key)
             ctx = Ctx(self.ex, method, path, query, body, key, path_params)
             result = route.handler(ctx)
+            self.ex.faults.poison(method, path, key.account_id if key else None, result)
             if method != "GET":
                 self.ex.changes += 1
         except RateLimitError as err:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from autoinvest.simulator.accounts import Accounts
 from autoinvest.simulator.clock import DAY_MS, SimClock, wall_ms
 from autoinvest.simulator.faults import Faults
@@ -32,6 +34,8 @@ class Exchange:
         self.faults = Faults(seed)
         self.limiter = RateLimiter(rate_limit)
         self.changes = 0  # bumped on every mutation, so that the saver writes only when something changed
+        #: /v2 requests that arrived, by (account id, "METHOD /path"): tests prove what was sent, and how often
+        self.requests: Counter[tuple[str, str]] = Counter()
 
     def now(self) -> int:
         """Simulated time in ms (market data and order timestamps); inside a model step, the step's time."""

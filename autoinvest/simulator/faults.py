@@ -32,9 +32,42 @@ class FaultRule:
         }
 
 
+@dataclass
+class Poison:
+    """Answer one account's requests to ``endpoint`` with ``value`` written at ``path`` of the JSON (a bad item)."""
+
+    endpoint: str  # "GET /order", as for a FaultRule
+    account_id: str
+    path: str  # dotted into the response: "fills.0.amount" (GET /order), "0.amount" (GET /trades)
+    value: Any
+    count: int | None = None  # None = unlimited
+
+    def to_json(self) -> dict[str, Any]:
+        return {"endpoint": self.endpoint, "accountId": self.account_id, "path": self.path, "value": self.value,
+                "count": self.count}
+
+    def apply(self, result: Any) -> bool:
+        """Write the value into ``result``; False when the path is not there (the response is left as it is)."""
+        *parents, last = self.path.split(".")
+        node = result
+        try:
+            for step in parents:
+                node = node[int(step)] if isinstance(node, list) else node[step]
+            if isinstance(node, list):
+                node[int(last)] = self.value
+            elif isinstance(node, dict) and last in node:
+                node[last] = self.value
+            else:
+                return False
+        except (KeyError, IndexError, ValueError, TypeError):
+            return False
+        return True
+
+
 class Faults:
     def __init__(self, seed: int) -> None:
         self.rules: list[FaultRule] = []
+        self.poisons: list[Poison] = []
         self._rng = random.Random(seed ^ 0x5EED)
 
     def add(self, rule: FaultRule) -> None:
@@ -46,6 +79,17 @@ class Faults:
 
     def clear(self) -> None:
         self.rules.clear()
+        self.poisons.clear()
+
+    def poison(self, method: str, path: str, account_id: str | None, result: Any) -> None:
+        """Poison ``result`` (in place) with every matching rule whose path it has; counts are used up."""
+        for rule in self.poisons:
+            if rule.account_id != account_id or (rule.count is not None and rule.count <= 0):
+                continue
+            if not FaultRule(rule.endpoint, "latency").matches(method, path):
+                continue
+            if rule.apply(result) and rule.count is not None:
+                rule.count -= 1
 
     def pick(self, method: str, path: str) -> FaultRule | None:
         """The first matching rule that fires for this request; its count is used up."""

@@ -90,15 +90,19 @@ class Engine:
         takes, complete = self._walk(spec, order.side, order.amount, order.amount_quote, limit=None)
         base_total = sum((t.amount for t in takes), Decimal(0))
         cost = sum((t.amount * t.price for t in takes), Decimal(0))
-        fees = sum((fee_of(t.amount * t.price, TAKER_FEE) for t in takes), Decimal(0))
+        fees = [fee_of(t.amount * t.price, TAKER_FEE) for t in takes]
+        if order.side == "buy" and order.amount_quote is not None and complete and takes:
+            # Bitvavo takes the fee out of amountQuote: the whole budget is spent, the last fill's fee takes the
+            # remainder (the 0.25 % and the dust below one unit of the base asset).
+            fees[-1] = order.amount_quote - cost - sum(fees[:-1], Decimal(0))
         # All-or-nothing balance check before anything moves: a rejected order leaves no trace.
         if order.side == "buy":
-            if cost + fees > account.balance(QUOTE).available:
+            if cost + sum(fees, Decimal(0)) > account.balance(QUOTE).available:
                 raise ApiError(216)
         elif base_total > account.balance(spec.base).available:
             raise ApiError(216)
-        for take in takes:
-            self._fill(account, order, spec, take, taker=True)
+        for take, fee in zip(takes, fees, strict=True):
+            self._fill(account, order, spec, take, taker=True, fee=fee)
         if not takes:
             order.status = "expired"
         elif complete:
@@ -159,10 +163,11 @@ class Engine:
             if left_base is not None:
                 take = min(size, left_base)
                 left_base -= take
-            else:
+            else:  # a quote budget (market buys only): the fee is a share of it (EUR 1,000 buys EUR 997.50)
                 assert left_quote is not None
-                take = min(size, truncate(left_quote / price, spec.quantity_decimals))
-                left_quote -= take * price
+                net = 1 - TAKER_FEE
+                take = min(size, truncate(left_quote * net / price, spec.quantity_decimals))
+                left_quote -= take * price / net
             if take <= 0:
                 return takes, True  # the quote budget cannot buy one more unit
             takes.append(Take(take, price))
@@ -172,10 +177,12 @@ class Engine:
 
     # ---- fills and settlement ------------------------------------------------------------------------------
 
-    def _fill(self, account: Account, order: Order, spec: MarketSpec, take: Take, taker: bool) -> None:
+    def _fill(self, account: Account, order: Order, spec: MarketSpec, take: Take, taker: bool,
+              fee: Decimal | None = None) -> None:
         ts = self.now()
         notional = take.amount * take.price
-        fee = fee_of(notional, TAKER_FEE if taker else MAKER_FEE)
+        if fee is None:
+            fee = fee_of(notional, TAKER_FEE if taker else MAKER_FEE)
         if order.side == "buy":
             charge = notional + fee
             from_hold = min(charge, order.on_hold)

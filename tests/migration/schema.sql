@@ -106,6 +106,14 @@ CREATE FUNCTION public.profile_ids() RETURNS TABLE(profile_id uuid, user_id uuid
     SELECT id, user_id FROM profiles ORDER BY id
 $$;
 ALTER FUNCTION public.profile_ids() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.quarantined_item_summary() RETURNS TABLE(id uuid, user_id uuid, endpoint text, reason text, first_seen timestamp with time zone, last_seen timestamp with time zone, seen_count bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT q.id, q.user_id, q.endpoint, q.reason, q.first_seen, q.last_seen, q.seen_count
+      FROM quarantined_items q ORDER BY q.last_seen DESC
+$$;
+ALTER FUNCTION public.quarantined_item_summary() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -414,6 +422,22 @@ CREATE TABLE public.profiles (
 );
 ALTER TABLE ONLY public.profiles FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles OWNER TO autoinvest_owner;
+CREATE TABLE public.quarantined_items (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    exchange_url text NOT NULL,
+    endpoint text NOT NULL,
+    reason text NOT NULL,
+    detail text DEFAULT ''::text NOT NULL,
+    item jsonb NOT NULL,
+    item_digest text NOT NULL,
+    first_seen timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen timestamp with time zone DEFAULT now() NOT NULL,
+    seen_count bigint DEFAULT 1 NOT NULL,
+    CONSTRAINT quarantined_items_seen_count_check CHECK ((seen_count >= 1))
+);
+ALTER TABLE ONLY public.quarantined_items FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.quarantined_items OWNER TO autoinvest_owner;
 CREATE TABLE public.reconciliation_runs (
     id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -555,6 +579,10 @@ ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_user_id_name_key UNIQUE (user_id, name);
+ALTER TABLE ONLY public.quarantined_items
+    ADD CONSTRAINT quarantined_items_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.quarantined_items
+    ADD CONSTRAINT quarantined_items_user_id_exchange_url_endpoint_item_digest_key UNIQUE (user_id, exchange_url, endpoint, item_digest);
 ALTER TABLE ONLY public.reconciliation_runs
     ADD CONSTRAINT reconciliation_runs_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.scan_jobs
@@ -580,6 +608,7 @@ CREATE INDEX executions_state ON public.executions USING btree (state, updated_a
 CREATE INDEX fills_profile_market ON public.fills USING btree (profile_id, market, filled_at);
 CREATE INDEX ledger_entries_profile ON public.ledger_entries USING btree (profile_id, id);
 CREATE INDEX llm_usage_window ON public.llm_usage USING btree (profile_id, reserved_at);
+CREATE INDEX quarantined_items_last_seen ON public.quarantined_items USING btree (last_seen);
 CREATE INDEX scan_jobs_due ON public.scan_jobs USING btree (next_run_at);
 CREATE INDEX trade_proposals_status ON public.trade_proposals USING btree (status, created_at);
 CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON public.ledger_entries FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_entries_append_only();
@@ -613,6 +642,8 @@ ALTER TABLE ONLY public.profile_policies
     ADD CONSTRAINT profile_policies_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
 ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+ALTER TABLE ONLY public.quarantined_items
+    ADD CONSTRAINT quarantined_items_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 ALTER TABLE ONLY public.reconciliation_runs
     ADD CONSTRAINT reconciliation_runs_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
 ALTER TABLE ONLY public.scan_jobs
@@ -644,6 +675,7 @@ CREATE POLICY owner_functions ON public.outbox_events TO autoinvest_owner USING 
 CREATE POLICY owner_functions ON public.positions TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.profile_policies TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.profiles TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.quarantined_items TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.reconciliation_runs TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.scan_jobs TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.trade_history TO autoinvest_owner USING (true) WITH CHECK (true);
@@ -652,6 +684,7 @@ CREATE POLICY owner_functions ON public.users TO autoinvest_owner USING (true) W
 ALTER TABLE public.positions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profile_policies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.quarantined_items ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.reconciliation_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.scan_jobs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.audit_log TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
@@ -666,6 +699,7 @@ CREATE POLICY tenant_isolation ON public.outbox_events TO autoinvest_app USING (
 CREATE POLICY tenant_isolation ON public.positions TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.profile_policies TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.profiles TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.quarantined_items TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.reconciliation_runs TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.scan_jobs TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.trade_history TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
@@ -692,6 +726,8 @@ REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.profile_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.profile_ids() TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.quarantined_item_summary() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_app;
 GRANT SELECT,INSERT ON TABLE public.audit_log TO autoinvest_app;
@@ -709,6 +745,7 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.outbox_events TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.positions TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.profile_policies TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.quarantined_items TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.reconciliation_runs TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.scan_jobs TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.trade_history TO autoinvest_app;

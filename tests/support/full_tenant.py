@@ -13,7 +13,7 @@ TENANT_TABLES: dict[str, str] = {
     "scan_jobs": "user_id", "trade_proposals": "user_id", "executions": "user_id", "exchange_orders": "user_id",
     "fills": "user_id", "trade_history": "user_id", "positions": "user_id", "capital_accounts": "user_id",
     "ledger_entries": "user_id", "llm_usage": "user_id", "outbox_events": "user_id", "audit_log": "user_id",
-    "reconciliation_runs": "user_id",
+    "reconciliation_runs": "user_id", "quarantined_items": "user_id",
 }
 
 
@@ -63,4 +63,7 @@ async def make_full_tenant(conn: AppConnection) -> tuple[uuid.UUID, uuid.UUID]:
             (user,))
         await conn.execute("INSERT INTO reconciliation_runs (id, user_id, profile_id) VALUES (%s, %s, %s)",
                            (ids["rec"], user, profile))
+        await conn.execute("INSERT INTO quarantined_items (id, user_id, exchange_url, endpoint, reason, item,"
+                           " item_digest) VALUES (%s, %s, 'http://x', 'GET /trades', 'EXCHANGE_NUMBER_INVALID',"
+                           " '{}', 'd')", (uuid.uuid4(), user))
     return user, profile

@@ -94,6 +94,16 @@ class AdminClient:
             "endpoint": endpoint, "kind": kind, "probability": probability, "count": count, "latency_ms": latency_ms,
         })
 
+    def poison(self, endpoint: str, account_id: str, path: str, value: Any, count: int | None = None) -> None:
+        """Answer ``account_id``'s ``endpoint`` with ``value`` at ``path`` of the JSON (e.g. "fills.0.amount")."""
+        self._call("POST", "/poison", json={"endpoint": endpoint, "accountId": account_id, "path": path,
+                                             "value": value, "count": count})
+
+    def requests(self, account_id: str) -> dict[str, int]:
+        """How many /v2 requests of each endpoint ("POST /order") arrived from the account's keys."""
+        result: dict[str, int] = self._call("GET", "/requests", params={"accountId": account_id})
+        return result
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 

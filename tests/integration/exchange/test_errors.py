@@ -281,3 +281,12 @@ async def test_an_unreachable_exchange() -> None:
     finally:
         await reader.close()
         await trader.close()
+
+
+@pytest.mark.parametrize("kind", ["http_500", "error_before_processing", "drop_response_after_processing"])
+async def test_a_signed_post_is_never_resent(sim: RunningSimulator, clients: Clients, kind: str) -> None:
+    """ccxt's own retry (maxRetriesOnFailure) is pinned to 0: a failed first response is never followed by a second
+    POST, which could place a second order (the executor resolves an unknown outcome by lookup instead)."""
+    sim.admin.fault("POST /order", kind, count=1)
+    await raises(errors.OutcomeUnknown, clients.trader.place_order(buy()))
+    assert sim.admin.requests(clients.account.account_id).get("POST /order") == 1

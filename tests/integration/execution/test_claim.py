@@ -89,8 +89,12 @@ async def test_a_cap_counts_live_executions_at_its_boundary(app_conn: AppConnect
 
 async def test_insufficient_capital_is_rejected(app_conn: AppConnection) -> None:
     user, profile = await _tenant(app_conn, max_order_eur=Decimal("5000"))
-    result = await claim(app_conn, user, await make_proposal(app_conn, user, profile, amount_eur=Decimal("1000")))
-    assert result.outcome is Outcome.REJECTED and "INSUFFICIENT_CAPITAL" in result.reasons  # 1000 + fee > 1000
+    result = await claim(app_conn, user, await make_proposal(app_conn, user, profile, amount_eur=Decimal("1000.01")))
+    assert result.outcome is Outcome.REJECTED and "INSUFFICIENT_CAPITAL" in result.reasons  # 1000.01 > 1000 free
+    # All of it is allowed: the fee is inside the amountQuote, so no headroom is reserved on top.
+    allowed = await claim(app_conn, user, await make_proposal(app_conn, user, profile, amount_eur=Decimal("1000")))
+    assert allowed.outcome is Outcome.CLAIMED and allowed.execution is not None
+    assert allowed.execution.reserved_eur == Decimal("1000")
 
 
 async def test_a_storm_of_concurrent_claims_makes_one_execution(db: DatabaseUnderTest, app_conn: AppConnection) -> None:

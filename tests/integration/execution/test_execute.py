@@ -53,19 +53,30 @@ async def test_execute_twice_places_one_order_and_books_the_fill(
     assert second.outcome is ExecutionOutcome.ALREADY_CLAIMED and second.execution_id == first.execution_id
     orders = orders_of(simulator, client_order_id(t.user_id, proposal))
     assert len(orders) == 1 and orders[0]["status"] == "filled"
-    spent = Decimal(orders[0]["filledAmountQuote"])
-    assert Decimal("19.9") < spent <= Decimal("20")  # amountQuote rounded down to the market's quantity step
+    bought, fee = Decimal(orders[0]["filledAmountQuote"]), Decimal(orders[0]["feePaid"])
+    assert bought + fee == Decimal("20")  # Bitvavo takes the fee out of amountQuote: EUR 20 spent, no more
     async with user_tx(app_conn, t.user_id):
         account = await ledger_repo.account(app_conn, t.profile_id)
         assert await ledger_repo.check(app_conn, t.profile_id) is None
-    assert account.reserved_for_orders == 0  # reservation rolled into the position, rest released
-    assert account.reserved_for_positions == spent
-    assert account.realized_pnl == -Decimal(orders[0]["feePaid"])
-    async with user_tx(app_conn, t.user_id):  # the position and the ledger tell one story: the fee is realized
+    assert account.reserved_for_orders == 0  # the reservation (exactly the amount) rolled into the position
+    assert account.reserved_for_positions == Decimal("20")  # cash went down by exactly EUR 20
+    assert account.realized_pnl == 0
+    async with user_tx(app_conn, t.user_id):  # the position and the ledger tell one story: the fee is in the cost
         cur = await app_conn.execute("SELECT quantity, cost_basis_eur, realized_pnl_eur FROM positions")
         position = await cur.fetchone()
     assert position is not None and position["quantity"] == Decimal(orders[0]["filledAmount"])
-    assert position["cost_basis_eur"] == spent and position["realized_pnl_eur"] == account.realized_pnl
+    assert position["cost_basis_eur"] == Decimal("20") and position["realized_pnl_eur"] == 0
+
+
+async def test_a_buy_of_all_free_capital_is_allowed_and_spends_exactly_it(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings, allocate=Decimal("20"))
+    result = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id,
+                                                          amount_eur=Decimal("20")), settings)
+    assert result.state == "FILLED", result  # no fee headroom on top: the fee is inside amountQuote
+    async with user_tx(app_conn, t.user_id):
+        account = await ledger_repo.account(app_conn, t.profile_id)
+    assert account.free == 0 and account.reserved_for_positions == Decimal("20")
 
 
 async def _bought_for_20_eur(conn: AppConnection, t: TradingTenant, settings: Settings) -> ExecutionResult:

@@ -82,7 +82,10 @@ async def test_a_missed_partial_fill_then_a_missed_fill_and_close(
             account = await ledger_repo.account(app_conn, t.profile_id)
             cur = await app_conn.execute("SELECT status, mismatches FROM reconciliation_runs ORDER BY started_at")
             runs = await cur.fetchall()
-        assert account.reserved_for_orders == 0 and account.reserved_for_positions == D("0.015") * price
+            cur = await app_conn.execute("SELECT sum(fee) AS fee FROM fills")
+            fee = (await cur.fetchone() or {})["fee"]
+        # the position cost what was paid: the quote and the (maker) fee charged on top of a limit order
+        assert account.reserved_for_orders == 0 and account.reserved_for_positions == D("0.015") * price + fee
         assert [r["status"] for r in runs] == ["repaired", "repaired"]
         assert runs[1]["mismatches"]["missed_close"] == 1
         await assert_clean_next_run(app_conn, settings, t)
@@ -133,7 +136,9 @@ async def test_an_order_unknown_to_the_database_is_adopted_and_reported(
             cur = await app_conn.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'reconcile.adopt'")
             audits = await cur.fetchone()
         assert row is not None and row["state"] == "SUBMITTED" and row["reasons"] == ["ADOPTED_BY_RECONCILIATION"]
-        assert row["reserved_eur"] > D("0.05") * price and audits == {"n": 1}
+        # the quote, with no fee headroom (a buy by amountQuote has the fee inside; a limit's fee, charged on top,
+        # comes from free capital when it fills)
+        assert row["reserved_eur"] == D("0.05") * price and audits == {"n": 1}
         await assert_clean_next_run(app_conn, settings, t)
 
 
@@ -158,10 +163,12 @@ async def test_balance_drift_becomes_an_adjust_entry_and_a_report(
             adjust = await cur.fetchall()
             account = await ledger_repo.account(app_conn, t.profile_id)
             assert await ledger_repo.check(app_conn, t.profile_id) is None
-        lost = D("0.006") * price  # 60% of the coins vanished: 60% of the cost basis is a realized loss
-        assert position == {"quantity": D("0.004"), "cost_basis_eur": D("0.01") * price - lost}
+            cur = await app_conn.execute("SELECT sum(fee) AS fee FROM fills")
+            cost = D("0.01") * price + (await cur.fetchone() or {})["fee"]  # the fee is part of the cost
+        lost = cost * D("0.6")  # 60% of the coins vanished: 60% of the cost basis is a realized loss
+        assert position == {"quantity": D("0.004"), "cost_basis_eur": cost - lost}
         assert adjust == [{"d_reserved_for_positions": -lost, "d_realized_pnl": -lost}]
-        assert account.reserved_for_positions == D("0.004") * price
+        assert account.reserved_for_positions == cost - lost
         await assert_clean_next_run(app_conn, settings, t)
 
 

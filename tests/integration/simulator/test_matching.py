@@ -102,3 +102,24 @@ def test_time_in_force_and_post_only(paused: RunningSimulator) -> None:
     assert taker["status"] == "filled" and all(f["taker"] for f in taker["fills"])
     spent = sum(Decimal(o["filledAmountQuote"]) + Decimal(o["feePaid"]) for o in (ioc, taker))
     assert sim.admin.balances(key.account_id)["EUR"] == {"available": Decimal(10000) - spent, "inOrder": Decimal(0)}
+
+
+def test_a_market_buy_by_amount_quote_has_the_fee_inside(paused: RunningSimulator) -> None:
+    """Bitvavo's fee page: buying EUR 1,000 at 0.25 % gives EUR 997.50 of bitcoin; EUR 1,000 is spent, no more."""
+    sim = paused
+    key = sim.admin.create_account({"EUR": "1000"})
+    sim.admin.set_price("BTC-EUR", "60000")
+    order = place(sim, key, side="buy", orderType="market", amountQuote="1000")
+    assert order["status"] == "filled", order
+    filled_quote, fee = Decimal(order["filledAmountQuote"]), Decimal(order["feePaid"])
+    assert filled_quote + fee == Decimal("1000")  # spent: exactly amountQuote
+    assert Decimal("997.49") < filled_quote <= Decimal("997.50")  # of bitcoin: amountQuote less the 0.25 % fee
+    assert Decimal("2.50") <= fee < Decimal("2.51")
+    fills = order["fills"]
+    assert sum(Decimal(f["amount"]) * Decimal(f["price"]) for f in fills) == filled_quote
+    assert sum(Decimal(f["fee"]) for f in fills) == fee
+    base = sum(Decimal(f["amount"]) for f in fills)
+    assert Decimal(order["filledAmount"]) == base
+    balances = sim.admin.balances(key.account_id)
+    assert balances["EUR"] == {"available": Decimal(0), "inOrder": Decimal(0)}
+    assert balances["BTC"]["available"] == base

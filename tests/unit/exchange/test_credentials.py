@@ -63,3 +63,10 @@ async def test_a_session_built_from_a_readonly_key_refuses_every_state_changing_
 def test_placing_and_cancelling_are_the_state_changing_endpoints() -> None:
     changing = {e.name for e in vars(ep).values() if isinstance(e, ep.Endpoint) and e.changes_state}
     assert {ep.PLACE_ORDER.name, ep.CANCEL_ORDER.name} <= changing
+
+
+def test_ccxt_never_retries_a_request_on_its_own() -> None:
+    credential = Credential(api_key="k" * 10, api_secret="s" * 10, purpose=CredentialPurpose.TRADE)
+    session = Session(credential, budget=WeightBudget(), timeout_ms=1000, access_window_ms=1000)
+    options = session._exchange.options
+    assert (options.get("maxRetriesOnFailure"), options.get("maxRetriesOnFailureDelay")) == (0, 0)

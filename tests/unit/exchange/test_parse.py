@@ -108,3 +108,56 @@ def test_tickers_join_price_and_book() -> None:
 def test_candle_row() -> None:
     candle = _parse.candle([1700000000000, "1", "3", "0.5", "2", "10.5"])
     assert (candle.open, candle.high, candle.low, candle.close) == tuple(map(Decimal, ("1", "3", "0.5", "2")))
+
+
+def _with_fill(**changes: object) -> dict[str, object]:
+    fills = FILLED_SELL["fills"]
+    assert isinstance(fills, list)
+    return {**FILLED_SELL, "fills": [{**fills[0], **changes}]}
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("amount", "1E+999999"), ("amount", "-1"), ("amount", "0"), ("price", "0"), ("price", "-34464"),
+    ("amount", "1E+15"), ("fee", "-0.01"), ("amount", "0.0000000000000000001"), ("timestamp", 10**20),
+])
+def test_a_poison_number_in_a_fill_is_refused_with_its_code(field: str, value: object) -> None:
+    with pytest.raises(ExchangeError, match=field) as caught:
+        _parse.order(_with_fill(**{field: value}))
+    assert caught.value.reason == "EXCHANGE_NUMBER_INVALID"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("filledAmount", "-0.0002"), ("feePaid", "-1"), ("amount", "0"), ("filledAmountQuote", "9E+20"),
+    ("created", -1),
+])
+def test_a_poison_number_in_an_order_is_refused_with_its_code(field: str, value: object) -> None:
+    with pytest.raises(ExchangeError, match=field) as caught:
+        _parse.order({**FILLED_SELL, field: value})
+    assert caught.value.reason == "EXCHANGE_NUMBER_INVALID"
+
+
+def test_sane_edge_numbers_pass() -> None:
+    report = _parse.order(_with_fill(amount="999999999999999.999999999999999999", fee="0.100000000000000000000"))
+    assert report.fills[0].amount == Decimal("999999999999999.999999999999999999")
+    assert report.fills[0].fee == Decimal("0.1")
+    assert _parse.balance({"symbol": "EUR", "available": "0", "inOrder": "0"}).available == 0
+
+
+def test_balances_and_fee_rates_are_checked() -> None:
+    with pytest.raises(ExchangeError) as caught:
+        _parse.balance({"symbol": "EUR", "available": "-5", "inOrder": "0"})
+    assert caught.value.reason == "EXCHANGE_NUMBER_INVALID"
+    with pytest.raises(ExchangeError, match="taker") as caught:
+        _parse.fees({"taker": "1.5", "maker": "0.0015"})
+    assert caught.value.reason == "EXCHANGE_NUMBER_INVALID"
+
+
+@pytest.mark.parametrize("status", ["pendingSettlement", "", "FILLED"])
+def test_an_order_status_we_do_not_know_is_open(status: str) -> None:
+    # Closing on it would release the reservation of an order that may still fill.
+    assert _parse.order({**FILLED_SELL, "status": status}).is_open
+
+
+@pytest.mark.parametrize("status", ["filled", "canceled", "canceledMarketProtection", "expired", "rejected"])
+def test_closed_statuses_are_closed(status: str) -> None:
+    assert not _parse.order({**FILLED_SELL, "status": status}).is_open

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import fields
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autoinvest.domain.states import Side
-from autoinvest.errors import InvalidEntry
+from autoinvest.errors import InvalidEntry, OverSell
 from autoinvest.exchange.base import FillReport
 from autoinvest.ledger import entries
 from autoinvest.ledger.entries import Entry, Kind
@@ -34,7 +34,7 @@ def report(side: Side, amount: str | Decimal, price: str | Decimal, fee: str | D
 def buy(held: Position, amount: str, price: str, fee: str = "0", *, reserved: str | None = None,
         fee_currency: str | None = "EUR", fill_id: str = "b1") -> Booking:
     fill = report(Side.BUY, amount, price, fee, fee_currency, fill_id)
-    remaining = D(reserved) if reserved is not None else fill.amount * fill.price * D("1.0025")
+    remaining = D(reserved) if reserved is not None else fill.amount * fill.price + fill.fee
     return book(Side.BUY, fill, held, execution_id=EXEC, reservation_remaining=remaining)
 
 
@@ -49,36 +49,33 @@ def deltas(e: Entry) -> tuple[Kind, Decimal, Decimal, Decimal, Decimal]:
 
 
 def test_a_buy_then_a_partial_sell() -> None:
-    bought = buy(NOTHING, "0.5", "20000", "25")
-    assert (bought.quote_eur, bought.fee_eur, bought.realized_pnl_eur) == (D(10000), D(25), D(-25))
+    bought = buy(NOTHING, "0.5", "20000", "25")  # EUR 10,025 by amountQuote: 10,000 of bitcoin and a 25 fee
+    assert (bought.quote_eur, bought.fee_eur, bought.realized_pnl_eur) == (D(10000), D(25), D(0))
     assert [deltas(e) for e in bought.entries] == [
-        (Kind.FILL, 0, D(-10000), D(10000), 0),  # the quote moves from the reservation into positions
-        (Kind.FEE, 0, D(-25), 0, D(-25)),  # the fee is paid from the reserved headroom
+        (Kind.FILL, 0, D(-10025), D(10025), 0),  # the whole amount moves from the reservation into positions
     ]
     held = bought.position_after(NOTHING)
-    assert held == Position(quantity=D("0.5"), cost_basis_eur=D(10000), realized_pnl_eur=D(-25))
+    assert held == Position(quantity=D("0.5"), cost_basis_eur=D(10025), realized_pnl_eur=D(0))  # fee in the cost
 
     sold = sell(held, "0.2", "25000", "12.5")
-    # 0.2 of 0.5 sold: 40% of the cost basis is released; proceeds 5000 − basis 4000 − fee 12.5 are realized
-    assert (sold.quote_eur, sold.fee_eur, sold.realized_pnl_eur) == (D(5000), D("12.5"), D("987.5"))
-    assert [deltas(e) for e in sold.entries] == [(Kind.EXIT, 0, 0, D(-4000), D(1000)), (Kind.FEE, 0, 0, 0, D("-12.5"))]
-    assert sold.position_after(held) == Position(quantity=D("0.3"), cost_basis_eur=D(6000),
-                                                 realized_pnl_eur=D("962.5"))
+    # 0.2 of 0.5 sold: 40% of the cost basis is released; proceeds 5000 − basis 4010 − fee 12.5 are realized
+    assert (sold.quote_eur, sold.fee_eur, sold.realized_pnl_eur) == (D(5000), D("12.5"), D("977.5"))
+    assert [deltas(e) for e in sold.entries] == [(Kind.EXIT, 0, 0, D(-4010), D(990)), (Kind.FEE, 0, 0, 0, D("-12.5"))]
+    assert sold.position_after(held) == Position(quantity=D("0.3"), cost_basis_eur=D(6015),
+                                                 realized_pnl_eur=D("977.5"))
 
 
-def test_a_buy_fee_beyond_the_reserved_headroom_and_a_fill_beyond_the_reservation() -> None:
-    headroom = buy(NOTHING, "1", "100", "0.5", reserved="100.25")
-    assert [deltas(e) for e in headroom.entries] == [(Kind.FILL, 0, D(-100), D(100), 0),
-                                                     (Kind.FEE, 0, D("-0.25"), 0, D("-0.5"))]
+def test_a_buy_beyond_the_reservation_takes_the_rest_from_free_capital() -> None:
+    exact = buy(NOTHING, "1", "99.75", "0.25", reserved="100")  # amountQuote 100, the fee inside
+    assert [deltas(e) for e in exact.entries] == [(Kind.FILL, 0, D(-100), D(100), 0)]
     slipped = buy(NOTHING, "1", "100", "0.25", reserved="90")
-    assert [deltas(e) for e in slipped.entries] == [(Kind.FILL, 0, D(-90), D(100), 0),
-                                                    (Kind.FEE, 0, 0, 0, D("-0.25"))]
+    assert [deltas(e) for e in slipped.entries] == [(Kind.FILL, 0, D(-90), D("100.25"), 0)]
 
 
-def test_a_fee_in_eur_is_an_expense_and_a_fee_in_the_base_asset_is_not_valued() -> None:
+def test_a_buy_fee_in_eur_is_cost_a_sell_fee_an_expense_and_a_fee_in_the_base_asset_is_not_valued() -> None:
     in_eur = buy(NOTHING, "1", "100", "0.25")
     in_base = buy(NOTHING, "1", "100", "0.0025", fee_currency="BTC")
-    assert (in_eur.fee_eur, in_eur.realized_pnl_eur, len(in_eur.entries)) == (D("0.25"), D("-0.25"), 2)
+    assert (in_eur.fee_eur, in_eur.realized_pnl_eur, in_eur.d_cost_basis_eur) == (D("0.25"), 0, D("100.25"))
     assert (in_base.fee_eur, in_base.realized_pnl_eur, [e.kind for e in in_base.entries]) == (0, 0, [Kind.FILL])
     assert in_base.position_after(NOTHING).quantity == D(1)  # the position keeps the filled amount
     assert buy(NOTHING, "1", "100", "0.25", fee_currency=None).fee_eur == D("0.25")  # no currency: EUR
@@ -96,18 +93,17 @@ def test_selling_the_whole_position_releases_all_of_its_cost() -> None:
     assert sold.position_after(held) == Position(quantity=D(0), cost_basis_eur=D(0), realized_pnl_eur=D("3953.5"))
 
 
-def test_a_sell_larger_than_the_position_is_clamped_not_refused() -> None:
-    # Today's behaviour, kept: the whole basis is released, the position ends at zero (never below) and every
-    # euro of the sell's proceeds is realized.
+def test_a_sell_larger_than_the_position_is_refused() -> None:
+    # Clamping it would release the whole basis and realize the proceeds of 0.5 coins never held (phantom profit).
     held = Position(quantity=D(1), cost_basis_eur=D(100))
-    sold = sell(held, "1.5", "120", "1")
-    assert basis_sold(held, D("1.5")) == D(100)
-    assert (sold.quote_eur, sold.d_quantity, sold.d_cost_basis_eur, sold.realized_pnl_eur) == (
-        D(180), D("-1.5"), D(-100), D(79))
-    assert [deltas(e) for e in sold.entries] == [(Kind.EXIT, 0, 0, D(-100), D(80)), (Kind.FEE, 0, 0, 0, D(-1))]
-    assert sold.position_after(held) == Position(quantity=D(0), cost_basis_eur=D(0), realized_pnl_eur=D(79))
-    # with nothing held there is no basis to release: all proceeds are realized
-    assert sell(NOTHING, "1", "120").realized_pnl_eur == D(120)
+    with pytest.raises(OverSell, match="exceeds the position") as caught:
+        sell(held, "1.5", "120", "1")
+    assert caught.value.reason == "OVERSELL_REFUSED"
+    with pytest.raises(OverSell):
+        sell(NOTHING, "1", "120")
+    assert sell(held, "1", "120").position_after(held) == Position(quantity=D(0), cost_basis_eur=D(0),
+                                                                   realized_pnl_eur=D(20))
+    assert basis_sold(held, D("0.5")) == D(50)
 
 
 def test_decimal_only() -> None:
@@ -143,15 +139,15 @@ def test_realized_pnl_over_a_sequence_is_proceeds_minus_cost_minus_fees(
     held, posted = NOTHING, []
     proceeds = cost = paid = realized = D(0)
     for i, (side, amount, percent, price, fee, currency) in enumerate(history):
-        if side is Side.SELL:  # a share of the position, up to half as much again (clamped)
-            amount = (held.quantity * percent / 100).quantize(D("0.00000001"))
+        if side is Side.SELL:  # a share of the position, never more than it (an over-sell is refused)
+            amount = (held.quantity * min(percent, 100) / 100).quantize(D("0.00000001"), rounding=ROUND_DOWN)
             if amount <= 0:
                 continue
         booking = book(side, report(side, amount, price, fee, currency, fill_id=str(i)), held,
-                       execution_id=EXEC, reservation_remaining=amount * price * D("1.0025"))
+                       execution_id=EXEC, reservation_remaining=amount * price + fee)
         proceeds += booking.quote_eur if side is Side.SELL else 0
         cost += booking.quote_eur if side is Side.BUY else 0
-        paid += booking.fee_eur
+        paid += booking.fee_eur  # a buy's EUR fee is in the position's cost, a sell's is an expense: both count
         realized += booking.realized_pnl_eur
         posted.extend(booking.entries)
         held = booking.position_after(held)
