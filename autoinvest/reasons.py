@@ -63,6 +63,7 @@ EXCHANGE_MALFORMED_RESPONSE: Final = "EXCHANGE_MALFORMED_RESPONSE"
 LEDGER_MISMATCH_AT_START: Final = "LEDGER_MISMATCH_AT_START"
 RUN_INCOMPLETE: Final = "RUN_INCOMPLETE"
 LLM_BUDGET_EXHAUSTED: Final = "LLM_BUDGET_EXHAUSTED"
+RECONCILE_SHORTFALL: Final = "RECONCILE_SHORTFALL"
 
 _P, _X, _E, _R = Where.PREFLIGHT, Where.EXECUTION, Where.ERROR, Where.PROPOSER
 
@@ -209,6 +210,8 @@ _ENTRIES: tuple[Code, ...] = (
        "kill switch reason)", Where.KILL_SWITCH, Where.AUDIT),
     _c("balance_drift", "an ADJUST entry correcting a position to the exchange's balance (lower case by history)",
        Where.LEDGER_MEMO),
+    _c(RECONCILE_SHORTFALL, "reconciliation found fewer coins or less EUR than the books and paused the profile "
+       "(prefix)", Where.KILL_SWITCH, Where.AUDIT),
 )
 
 

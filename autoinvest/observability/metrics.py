@@ -69,3 +69,14 @@ LLM_BUDGET_DENIED = Counter("autoinvest_llm_budget_denied_total", "LLM calls ref
 LLM_REJECTED = Counter("autoinvest_llm_output_rejected_total", "LLM outputs that made no proposal, by reason.",
                        ["reason"], registry=REGISTRY)
 LLM_LATENCY = Histogram("autoinvest_llm_latency_seconds", "Latency of one LLM call.", registry=REGISTRY)
+RECONCILE_MISMATCHES_FOUND = Counter("autoinvest_reconcile_mismatches_found_total",
+                                     "Mismatches found by reconciliation runs, by kind (every run, not the last).",
+                                     ["kind"], registry=REGISTRY)
+RECONCILE_FAILURES = Counter("autoinvest_reconcile_failures_total",
+                             "Profile reconciliation runs that ended with an error.", registry=REGISTRY)
+RECONCILE_SHORTFALL_PAUSES = Counter("autoinvest_reconcile_shortfall_pauses_total",
+                                     "Profiles paused: the account holds fewer coins or less EUR than the books.",
+                                     registry=REGISTRY)
+LEDGER_CHECK_DIFFERENCES_FOUND = Counter("autoinvest_ledger_check_differences_found_total",
+                                         "Capital accounts found differing from their entries, summed over checks.",
+                                         registry=REGISTRY)

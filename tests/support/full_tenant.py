@@ -14,6 +14,7 @@ TENANT_TABLES: dict[str, str] = {
     "fills": "user_id", "trade_history": "user_id", "positions": "user_id", "capital_accounts": "user_id",
     "ledger_entries": "user_id", "llm_usage": "user_id", "outbox_events": "user_id", "audit_log": "user_id",
     "reconciliation_runs": "user_id",
+    "unmanaged_holdings": "user_id", "reconcile_adjustments": "user_id",
 }
 
 
@@ -63,4 +64,7 @@ async def make_full_tenant(conn: AppConnection) -> tuple[uuid.UUID, uuid.UUID]:
             (user,))
         await conn.execute("INSERT INTO reconciliation_runs (id, user_id, profile_id) VALUES (%s, %s, %s)",
                            (ids["rec"], user, profile))
+        await conn.execute("INSERT INTO unmanaged_holdings (user_id, asset, amount) VALUES (%s, 'BTC', 1)", (user,))
+        await conn.execute("INSERT INTO reconcile_adjustments (id, user_id, profile_id, market, d_quantity, value_eur)"
+                           " VALUES (%s, %s, %s, 'BTC-EUR', -1, 1)", (uuid.uuid4(), user, profile))
     return user, profile
