@@ -9,6 +9,9 @@ and compare-and-set on the execution) and ledger entries keyed by (kind, referen
 The unit is the user's exchange account because orders, trades and balances are per account; several
 profiles share it. A run restricted to one profile repairs that profile's orders and skips the balance
 comparison (positions can only be compared with the balance summed over all of the account's profiles).
+
+Trades and lookups are read per market; an exchange error of one market fails only the runs of the profiles
+trading it, so one bad profile (a market the exchange does not list) cannot block the account's others.
 """
 
 from __future__ import annotations

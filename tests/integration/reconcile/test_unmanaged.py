@@ -12,7 +12,7 @@ from autoinvest import runtime
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.exchange.base import MarketData
-from autoinvest.execution.service import ExecutionOutcome, execute
+from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.reconcile.service import PassReport, reconcile_users
 from tests.support.proposals import make_proposal
@@ -35,21 +35,22 @@ async def reconcile(conn: AppConnection, settings: Settings, t: TradingTenant) -
 
 
 async def trade(conn: AppConnection, settings: Settings, t: TradingTenant, *, side: str,
-                amount_eur: Decimal | None = None, amount_base: Decimal | None = None) -> ExecutionOutcome:
+                amount_eur: Decimal | None = None, amount_base: Decimal | None = None) -> ExecutionResult:
     proposal = await make_proposal(conn, t.user_id, t.profile_id, market="BTC-EUR", side=side,
                                    amount_eur=amount_eur, amount_base=amount_base)
     result = await execute(conn, proposal, clients_for=runtime.executor_clients(settings),
                            settings=runtime.submit_settings(settings))
-    return result.outcome
+    return result
 
 
 async def test_a_coin_the_user_held_before_is_never_the_profiles(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     # The scenario: 1 BTC on the linked account before; a BTC-EUR profile with 100 EUR buys 5 EUR.
     t = await make_trading_tenant(app_conn, simulator, settings, eur=D("1000"), allocate=D("100"),
-                                  allowlist=("BTC-EUR",))
+                                  allowlist=("BTC-EUR",), max_order_eur=D("100000"))
     simulator.admin.set_balances(t.trade_key.account_id, {"EUR": "1000", "BTC": "1"})
-    assert await trade(app_conn, settings, t, side="buy", amount_eur=D("5")) is ExecutionOutcome.SUBMITTED
+    bought_5 = await trade(app_conn, settings, t, side="buy", amount_eur=D("5"))
+    assert bought_5.outcome is ExecutionOutcome.SUBMITTED, bought_5
     async with user_tx(app_conn, t.user_id):
         cur = await app_conn.execute("SELECT quantity FROM positions WHERE market = 'BTC-EUR'")
         row = await cur.fetchone()
@@ -68,7 +69,8 @@ async def test_a_coin_the_user_held_before_is_never_the_profiles(
         assert await cur.fetchall() == [{"asset": "BTC", "amount": D("1")}]
 
     # The profile may not sell the user's coin: the pre-flight counts only its own position.
-    assert await trade(app_conn, settings, t, side="sell", amount_base=D("0.5")) is ExecutionOutcome.REJECTED
+    sold = await trade(app_conn, settings, t, side="sell", amount_base=D("0.5"))
+    assert sold.outcome is ExecutionOutcome.REJECTED and sold.reasons == ("INSUFFICIENT_CAPITAL",), sold
     assert simulator.admin.balances(t.trade_key.account_id)["BTC"]["available"] == D("1") + bought
     async with user_tx(app_conn, t.user_id):
         account = await ledger_repo.account(app_conn, t.profile_id)
