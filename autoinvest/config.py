@@ -66,7 +66,7 @@ class Settings(BaseSettings):
                                              "than this (EUR, at cost) is booked only after `autoinvest reconcile "
                                              "ack`; smaller ones are booked by reconciliation at once.")
     reconcile_failing_runs: int = Field(default=3, ge=1, le=1000, description="/internal/health is unhealthy while "
-                                        "a profile's last this many reconciliation runs all failed.")
+                                        "a profile's last this many reconciliation runs all ended with an error.")
     scan_hold_s: float = Field(default=0, ge=0, le=600, description="Testing only: hold every scan job this long "
                                "before its writes, so that a test can pause or kill a worker mid-job.")
 

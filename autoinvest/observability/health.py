@@ -24,7 +24,7 @@ class Health:
 async def check(conn: AppConnection, *, exchange_url: str, expected_loops: tuple[str, ...],
                 stale_after_s: float, failing_after: int = FAILING_RUNS) -> Health:
     """Collect the health report; unhealthy when the database or exchange fails, a loop is stale or a profile's
-    last ``failing_after`` reconciliation runs all failed."""
+    last ``failing_after`` reconciliation runs all ended with an error."""
     report: dict[str, Any] = {}
     healthy = True
     try:

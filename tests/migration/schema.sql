@@ -73,12 +73,12 @@ CREATE FUNCTION public.failing_reconciliations(p_runs integer) RETURNS TABLE(pro
     SET search_path TO 'public'
     AS $$
     SELECT r.profile_id, count(*)
-      FROM (SELECT rr.profile_id, rr.status,
+      FROM (SELECT rr.profile_id, jsonb_array_length(coalesce(rr.report->'errors', '[]')) > 0 AS errored,
                    row_number() OVER (PARTITION BY rr.profile_id ORDER BY rr.started_at DESC, rr.id) AS k
               FROM reconciliation_runs rr WHERE rr.finished_at IS NOT NULL) r
      WHERE r.k <= p_runs
      GROUP BY r.profile_id
-    HAVING count(*) = p_runs AND bool_and(r.status = 'failed')
+    HAVING count(*) = p_runs AND bool_and(r.errored)
      ORDER BY r.profile_id
 $$;
 ALTER FUNCTION public.failing_reconciliations(p_runs integer) OWNER TO autoinvest_owner;

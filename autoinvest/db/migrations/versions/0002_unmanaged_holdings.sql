@@ -49,17 +49,18 @@ END $$;
 
 GRANT SELECT, INSERT, UPDATE ON unmanaged_holdings, reconcile_adjustments TO autoinvest_app;
 
--- For /internal/health: profiles whose last p_runs finished reconciliation runs all failed (ids and counts only).
+-- For /internal/health: profiles whose last p_runs finished reconciliation runs all ended with an error (ids and
+-- counts only). Runs that only report an unrepaired mismatch (a shortfall waiting for an ack) have their own alert.
 CREATE FUNCTION failing_reconciliations(p_runs integer)
 RETURNS TABLE (profile_id uuid, failed bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
     SELECT r.profile_id, count(*)
-      FROM (SELECT rr.profile_id, rr.status,
+      FROM (SELECT rr.profile_id, jsonb_array_length(coalesce(rr.report->'errors', '[]')) > 0 AS errored,
                    row_number() OVER (PARTITION BY rr.profile_id ORDER BY rr.started_at DESC, rr.id) AS k
               FROM reconciliation_runs rr WHERE rr.finished_at IS NOT NULL) r
      WHERE r.k <= p_runs
      GROUP BY r.profile_id
-    HAVING count(*) = p_runs AND bool_and(r.status = 'failed')
+    HAVING count(*) = p_runs AND bool_and(r.errored)
      ORDER BY r.profile_id
 $$;
 REVOKE ALL ON FUNCTION failing_reconciliations(integer) FROM PUBLIC;
