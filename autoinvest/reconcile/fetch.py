@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from autoinvest.errors import AutoInvestError, OrderNotFound
 from autoinvest.exchange.base import Balance, FillReport, MarketData, OrderReport
@@ -48,13 +47,4 @@ async def lookups(reader: MarketData, needed: Iterable[Lookup],
         except AutoInvestError as exc:
             failed.setdefault(lookup.market, f"order {lookup.order_id} on {lookup.market}: {exc}")
     return found
-
-
-async def prices(reader: MarketData, markets: Iterable[str]) -> dict[str, Decimal]:
-    """Last prices of the markets (to value coins that appeared on the account)."""
-    wanted = sorted(set(markets))
-    if not wanted:
-        return {}
-    tickers = await reader.tickers(wanted)
-    return {m: t.price for m, t in tickers.items() if t.price is not None}
 
