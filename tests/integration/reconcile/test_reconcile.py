@@ -196,6 +196,26 @@ async def test_a_coin_shortfall_pauses_the_profile_and_waits_for_an_operators_ac
         await assert_clean_next_run(app_conn, settings, t)
 
 
+async def test_coins_back_before_the_ack_clear_the_pending_item(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await big_tenant(app_conn, simulator, settings)
+    with frozen_prices(simulator):
+        price = below(simulator, "BTC-EUR")
+        await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.01"), price=price)
+        simulator.admin.set_price("BTC-EUR", price - 100)  # fills
+        await reconcile(app_conn, settings, t)
+        eur = simulator.admin.balances(t.trade_key.account_id)["EUR"]["available"]
+        simulator.admin.set_balances(t.trade_key.account_id, {"EUR": eur, "BTC": "0.004"})
+        await reconcile(app_conn, settings, t)
+        simulator.admin.set_balances(t.trade_key.account_id, {"EUR": eur, "BTC": "0.01"})  # found and put back
+        await assert_clean_next_run(app_conn, settings, t)
+        async with user_tx(app_conn, t.user_id):
+            cur = await app_conn.execute("SELECT status FROM reconcile_adjustments")
+            assert await cur.fetchall() == [{"status": "cleared"}]
+            cur = await app_conn.execute("SELECT count(*) AS n FROM ledger_entries WHERE kind = 'ADJUST'")
+            assert await cur.fetchone() == {"n": 0}
+
+
 async def test_a_small_coin_shortfall_is_booked_at_once(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await big_tenant(app_conn, simulator, settings)

@@ -79,3 +79,15 @@ async def test_a_coin_the_user_held_before_is_never_the_profiles(
     assert D("94.9") <= free <= D("95"), account  # 100 - 5 - the fee
     again = await reconcile(app_conn, settings, t)
     assert again.counts() == dict.fromkeys(again.counts(), 0), again.to_json()
+    assert {a: D(n) for a, n in again.accounts[0].unmanaged.items()} == {"BTC": D("1")}  # shown in the report
+
+    # The user sells their own coin by hand: the unmanaged holding goes to 0, the profile's position is untouched.
+    eur = simulator.admin.balances(t.trade_key.account_id)["EUR"]["available"]
+    simulator.admin.set_balances(t.trade_key.account_id, {"EUR": eur, "BTC": bought})
+    after = await reconcile(app_conn, settings, t)
+    assert after.counts() == dict.fromkeys(after.counts(), 0), after.to_json()
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT amount FROM unmanaged_holdings WHERE asset = 'BTC'")
+        assert await cur.fetchone() == {"amount": 0}
+        cur = await app_conn.execute("SELECT quantity FROM positions WHERE market = 'BTC-EUR'")
+        assert await cur.fetchone() == {"quantity": bought}
