@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     scan_lease_s: int = Field(default=60, ge=2, le=3600, description="Lease of a claimed scan job (s), renewed every "
                               "third of it while the job runs; a silent instance's job is taken over after it.")
     scan_batch: int = Field(default=8, ge=1, le=100, description="Scan jobs claimed per pass (run concurrently).")
+    reconcile_ack_above_eur: Decimal = Field(default=Decimal("5"), ge=0, description="A coin shortfall worth more "
+                                             "than this (EUR, at cost) is booked only after `autoinvest reconcile "
+                                             "ack`; smaller ones are booked by reconciliation at once.")
+    reconcile_failing_runs: int = Field(default=3, ge=1, le=1000, description="/internal/health is unhealthy while "
+                                        "a profile's last this many reconciliation runs all ended with an error.")
     scan_hold_s: float = Field(default=0, ge=0, le=600, description="Testing only: hold every scan job this long "
                                "before its writes, so that a test can pause or kill a worker mid-job.")
 

@@ -65,6 +65,7 @@ RUN_INCOMPLETE: Final = "RUN_INCOMPLETE"
 LLM_BUDGET_EXHAUSTED: Final = "LLM_BUDGET_EXHAUSTED"
 EXCHANGE_NUMBER_INVALID: Final = "EXCHANGE_NUMBER_INVALID"
 OVERSELL_REFUSED: Final = "OVERSELL_REFUSED"
+RECONCILE_SHORTFALL: Final = "RECONCILE_SHORTFALL"
 
 _P, _X, _E, _R = Where.PREFLIGHT, Where.EXECUTION, Where.ERROR, Where.PROPOSER
 
@@ -221,6 +222,8 @@ _ENTRIES: tuple[Code, ...] = (
                                 "never applied", _E, _X),
     _c(OVERSELL_REFUSED, "a sell fill is larger than the position it sells from: nothing applied, quarantined",
        _E, _X),
+    _c(RECONCILE_SHORTFALL, "reconciliation found fewer coins or less EUR than the books and paused the profile "
+       "(prefix)", Where.KILL_SWITCH, Where.AUDIT),
 )
 
 

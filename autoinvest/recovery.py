@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
 
@@ -31,7 +32,7 @@ from autoinvest.execution import loops
 from autoinvest.execution.loops import LoopSettings
 from autoinvest.observability import metrics
 from autoinvest.reconcile.ledger_audit import check_profile
-from autoinvest.reconcile.run import ReaderFor, reconcile_account
+from autoinvest.reconcile.run import DEFAULT_ACK_ABOVE_EUR, ReaderFor, reconcile_account
 
 log = logging.getLogger(__name__)
 ACTOR = "recovery"
@@ -59,7 +60,8 @@ class RecoveryReport:
 
 
 async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSettings,
-                  exchange_budget_s: float = DEFAULT_EXCHANGE_BUDGET_S) -> RecoveryReport:
+                  exchange_budget_s: float = DEFAULT_EXCHANGE_BUDGET_S,
+                  ack_above_eur: Decimal = DEFAULT_ACK_ABOVE_EUR) -> RecoveryReport:
     """Run the start-up recovery; returns what it found. Never raises for exchange trouble."""
     report = RecoveryReport()
     conn = await tx.connect(app_url)
@@ -70,7 +72,8 @@ async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSet
     # Its own connection: a timeout may cancel it mid-call, after which it is closed rather than reused.
     exchange_conn = await tx.connect(app_url)
     try:
-        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, loop_settings, report), exchange_budget_s)
+        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, loop_settings, report, ack_above_eur),
+                               exchange_budget_s)
     except TimeoutError:
         report.timed_out = True
         log.warning("recovery: exchange phase timed out; continuing", extra={"budget_s": exchange_budget_s})
@@ -109,7 +112,7 @@ async def _pause(conn: AppConnection, profile_id: UUID, user_id: UUID, details: 
 
 
 async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, loop_settings: LoopSettings,
-                          report: RecoveryReport) -> None:
+                          report: RecoveryReport, ack_above_eur: Decimal) -> None:
     report.resolved = await loops.resolver_pass(conn, reader_for=reader_for, settings=loop_settings)
     async with system_tx(conn):
         cur = await conn.execute(_LIVE)
@@ -121,7 +124,7 @@ async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, loop_setti
             report.unreachable.append(str(user_id))
             continue
         try:
-            account = await reconcile_account(conn, user_id, reader)
+            account = await reconcile_account(conn, user_id, reader, ack_above_eur=ack_above_eur)
         finally:
             await reader.close()
         failed = any(run.errors for run in account.profiles)

@@ -30,7 +30,8 @@ from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.service import ClientsFor, UserClients
 from autoinvest.execution.submit import SubmitSettings
 from autoinvest.lifecycle import quarantine
-from autoinvest.reconcile.service import RECONCILE_INTERVAL_S, reconcile_all
+from autoinvest.reconcile import ledger_audit
+from autoinvest.reconcile.service import LEDGER_CHECK_INTERVAL_S, RECONCILE_INTERVAL_S, reconcile_all
 from autoinvest.scheduler import metadata
 
 Pass = Callable[[AppConnection], Awaitable[int]]
@@ -129,13 +130,20 @@ def _monitor(ctx: Context) -> Pass:
 
 
 def _reconciler(ctx: Context) -> Pass:
+    """Reconciles every account, and checks every capital account against its entries (so the ledger gauge and
+    counter live in a process that serves /metrics, not only at start-up)."""
     last = [-RECONCILE_INTERVAL_S]  # monotonic time of the last pass; the loop polls faster than we reconcile
+    last_ledger = [-LEDGER_CHECK_INTERVAL_S]
 
     async def one_pass(conn: AppConnection) -> int:
+        if time.monotonic() - last_ledger[0] >= LEDGER_CHECK_INTERVAL_S:
+            last_ledger[0] = time.monotonic()
+            await ledger_audit.check_all(conn)
         if time.monotonic() - last[0] < RECONCILE_INTERVAL_S:
             return 0
         last[0] = time.monotonic()
-        return len((await reconcile_all(conn, ctx.reader_for)).accounts)
+        return len((await reconcile_all(conn, ctx.reader_for,
+                                        ack_above_eur=ctx.settings.reconcile_ack_above_eur)).accounts)
 
     return one_pass
 
@@ -186,4 +194,4 @@ def role_passes(settings: Settings, roles: tuple[str, ...]) -> list[tuple[str, P
 def http_app(settings: Settings, *, roles: tuple[str, ...], poll_s: float) -> FastAPI:
     """The process's HTTP app (/metrics, /internal/health) for the loops it runs."""
     return create_app(app_url=urls.app_url(settings), exchange_url=settings.exchange_url, loops=roles,
-                      stale_after_s=max(30.0, 10 * poll_s))
+                      stale_after_s=max(30.0, 10 * poll_s), failing_after=settings.reconcile_failing_runs)

@@ -117,6 +117,7 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
         return await runtime.reader_for(c, user_id, settings)
 
     # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py.
-    await recovery.recover(app_url, reader_for=reader_for, loop_settings=runtime.loop_settings(settings))
+    await recovery.recover(app_url, reader_for=reader_for, loop_settings=runtime.loop_settings(settings),
+                           ack_above_eur=settings.reconcile_ack_above_eur)
     await asyncio.gather(*(_loop(role, app_url, one_pass, stop, poll_s, channel)
                            for role, one_pass, channel in runtime.role_passes(settings, roles)))

@@ -13,7 +13,7 @@ from autoinvest.cli.ledger import ledger_app
 from autoinvest.cli.profiles import profiles_app
 from autoinvest.cli.proposals import proposals_app
 from autoinvest.cli.quarantine import quarantine_app
-from autoinvest.cli.reconcile import reconcile
+from autoinvest.cli.reconcile import reconcile_app
 from autoinvest.cli.users import users_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Auto Invest Oracle: safe automated investing.")
@@ -28,5 +28,5 @@ app.add_typer(credentials_app, name="credentials")
 app.add_typer(proposals_app, name="proposals")
 app.command("kill-switch")(set_switch)
 app.add_typer(ledger_app, name="ledger")
-app.command("reconcile")(reconcile)
+app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(quarantine_app, name="quarantine")

@@ -1,4 +1,5 @@
-"""/internal/health: per-loop heartbeat age, database, exchange, counts. Unhealthy → HTTP 503."""
+"""/internal/health: per-loop heartbeat age, database, exchange, counts, profiles whose reconciliation keeps
+failing. Unhealthy → HTTP 503."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import httpx
 
 from autoinvest.db.tx import AppConnection, system_tx
 
+#: Consecutive failed reconciliation runs of one profile that make the process unhealthy (the default of the
+#: setting ``AUTOINVEST_RECONCILE_FAILING_RUNS``): one failure may be a blip, three in a row (90 s) is not.
+FAILING_RUNS = 3
+
 
 @dataclass(frozen=True)
 class Health:
@@ -17,8 +22,9 @@ class Health:
 
 
 async def check(conn: AppConnection, *, exchange_url: str, expected_loops: tuple[str, ...],
-                stale_after_s: float) -> Health:
-    """Collect the health report; unhealthy when the database or exchange fails or a loop is stale."""
+                stale_after_s: float, failing_after: int = FAILING_RUNS) -> Health:
+    """Collect the health report; unhealthy when the database or exchange fails, a loop is stale or a profile's
+    last ``failing_after`` reconciliation runs all ended with an error."""
     report: dict[str, Any] = {}
     healthy = True
     try:
@@ -33,6 +39,9 @@ async def check(conn: AppConnection, *, exchange_url: str, expected_loops: tuple
             cur = await conn.execute("SELECT kill_switch FROM global_settings")
             row = await cur.fetchone()
             report["global_kill_switch"] = bool(row and row["kill_switch"])
+            cur = await conn.execute("SELECT profile_id, failed FROM failing_reconciliations(%s)", (failing_after,))
+            failing = [{"profile_id": str(r["profile_id"]), "failed_runs": int(r["failed"])}
+                       for r in await cur.fetchall()]
         report["database"] = {"ok": True}
     except Exception as exc:  # health must answer whatever broke
         return Health(False, {"database": {"ok": False, "error": type(exc).__name__}})
@@ -45,6 +54,8 @@ async def check(conn: AppConnection, *, exchange_url: str, expected_loops: tuple
         loops[name] = {"last_success": None if beat is None else beat["last_success"].isoformat(),
                        "age_s": age, "stale": stale}
     report["loops"] = loops
+    report["reconciliation"] = {"failing_profiles": failing, "failing_after_runs": failing_after}
+    healthy &= not failing
     report["exchange"] = await _exchange(exchange_url)
     healthy &= bool(report["exchange"]["ok"])
     return Health(healthy, report)

@@ -76,3 +76,16 @@ EXCHANGE_ITEMS_QUARANTINED = Counter("autoinvest_exchange_items_quarantined_tota
                                      "endpoint and reason.", ["endpoint", "reason"], registry=REGISTRY)
 ORDER_STATUS_UNKNOWN = Counter("autoinvest_order_status_unknown_total",
                                "Order reports with a status we do not know (treated as open).", registry=REGISTRY)
+
+# -- exchange truth, round 2: reconciliation
+RECONCILE_MISMATCHES_FOUND = Counter("autoinvest_reconcile_mismatches_found_total",
+                                     "Mismatches found by reconciliation runs, by kind (every run, not the last).",
+                                     ["kind"], registry=REGISTRY)
+RECONCILE_FAILURES = Counter("autoinvest_reconcile_failures_total",
+                             "Profile reconciliation runs that ended with an error.", registry=REGISTRY)
+RECONCILE_SHORTFALL_PAUSES = Counter("autoinvest_reconcile_shortfall_pauses_total",
+                                     "Profiles paused: the account holds fewer coins or less EUR than the books.",
+                                     registry=REGISTRY)
+LEDGER_CHECK_DIFFERENCES_FOUND = Counter("autoinvest_ledger_check_differences_found_total",
+                                         "Capital accounts found differing from their entries, summed over checks.",
+                                         registry=REGISTRY)

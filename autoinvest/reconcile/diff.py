@@ -33,7 +33,7 @@ class Mismatch(StrEnum):
     MISSED_CLOSE = "missed_close"  # the exchange closed (canceled, expired, filled) an order live here
     UNKNOWN_ORDER = "unknown_order"  # an order with one of our clientOrderIds and no row here
     MISSING_ON_EXCHANGE = "missing_on_exchange"  # SUBMITTED here, unknown to the exchange (alert only)
-    BALANCE_DRIFT = "balance_drift"  # base-asset balance differs from the sum of the user's positions
+    BALANCE_DRIFT = "balance_drift"  # the account holds fewer coins than the user's positions (a shortfall)
     EUR_SHORTFALL = "eur_shortfall"  # the account holds less EUR than the user's ledgers say is cash (alert only)
 
 
@@ -224,7 +224,7 @@ class Holding:
 
 @dataclass(frozen=True)
 class Drift:
-    """The account holds ``exchange - database`` more of ``asset``; ``shares`` says which profiles absorb it."""
+    """The account holds ``database - exchange`` less of ``asset``; ``shares`` (negative) says who loses it."""
 
     asset: str
     market: str
@@ -238,52 +238,41 @@ class Drift:
 
 
 def balance_drift(holdings: Iterable[Holding], balances: Mapping[str, Balance], *,
-                  candidates: Mapping[str, tuple[UUID, ...]] | None = None,
-                  tolerance: Decimal = DEFAULT_TOLERANCE) -> tuple[list[Drift], list[Notice]]:
+                  tolerance: Decimal = DEFAULT_TOLERANCE,
+                  skip: frozenset[str] = frozenset()) -> tuple[list[Drift], dict[str, Decimal]]:
     """Compare the sum of the user's positions per base asset with the account balance (available + inOrder).
 
-    A drift is shared among the profiles holding the asset in proportion to their quantity (the last one takes
-    the rounding remainder, so the shares add up exactly). When nobody holds it, a single candidate profile
-    (one that trades the market) takes it all; otherwise the drift is reported but not assigned. EUR is compared
-    separately (:func:`eur_shortfall`): free EUR is not attributed to profiles (allocations are budgets).
+    Positions move only by our own fills, so coins beyond them are the user's: they are returned as *unmanaged*
+    (asset → amount; 0 when there is none) and never assigned to a profile. A shortfall (fewer coins than the
+    positions) is a drift shared among the profiles holding the asset in proportion to their quantity (the last
+    one takes the rounding remainder, so the shares add up exactly). Assets in ``skip`` (their trades could not
+    be read) are not compared. EUR is compared separately (:func:`eur_shortfall`).
     """
-    candidates = candidates or {}
     by_asset: dict[str, list[Holding]] = {}
     for h in holdings:
         by_asset.setdefault(h.market.split("-")[0], []).append(h)
-    assets = sorted((set(by_asset) | set(balances)) - {QUOTE})
+    assets = sorted((set(by_asset) | set(balances)) - {QUOTE} - skip)
     drifts: list[Drift] = []
-    notices: list[Notice] = []
+    unmanaged: dict[str, Decimal] = {}
     for asset in assets:
         held = sorted(by_asset.get(asset, []), key=lambda h: str(h.profile_id))
         database = sum((h.quantity for h in held), Decimal(0))
         balance = balances.get(asset)
         exchange = balance.available + balance.in_order if balance else Decimal(0)
         amount = exchange - database
-        if abs(amount) <= tolerance:
+        unmanaged[asset] = amount if amount > tolerance else Decimal(0)
+        if amount >= -tolerance:
             continue
-        market = held[0].market if held else f"{asset}-{QUOTE}"
-        holders = [h for h in held if h.quantity > 0]
+        holders = [h for h in held if h.quantity > 0]  # not empty: the positions exceed a balance >= 0
         shares: dict[UUID, Decimal] = {}
-        if holders:
-            left = amount
-            for h in holders[:-1]:
-                share = (amount * h.quantity / database).quantize(SHARE_QUANTUM)
-                shares[h.profile_id] = share
-                left -= share
-            shares[holders[-1].profile_id] = left
-        elif amount > 0 and len(candidates.get(market, ())) == 1:
-            shares[candidates[market][0]] = amount
-        if shares:
-            drifts.append(Drift(asset, market, database, exchange, shares))
-        elif not held and not candidates.get(market):
-            # Coins the user holds outside every profile: theirs to keep, not ours to book.
-            notices.append(Notice(None, None, {"unmanaged_asset": asset, "exchange": str(exchange)}))
-        else:
-            notices.append(Notice(Mismatch.BALANCE_DRIFT, None, {
-                "asset": asset, "database": str(database), "exchange": str(exchange),
-                "unassigned": "several profiles trade this market and none holds it"}))
-    return drifts, notices
+        left = amount
+        for h in holders[:-1]:
+            share = (amount * h.quantity / database).quantize(SHARE_QUANTUM)
+            shares[h.profile_id] = share
+            left -= share
+        shares[holders[-1].profile_id] = left
+        drifts.append(Drift(asset, held[0].market, database, exchange, shares))
+    return drifts, unmanaged
 
 
 def eur_shortfall(ledger_cash: Decimal, balances: Mapping[str, Balance], *,

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
-from autoinvest.errors import OrderNotFound
+from autoinvest.errors import AutoInvestError, OrderNotFound
 from autoinvest.exchange.base import Balance, FillReport, MarketData, OrderReport
 from autoinvest.reconcile.diff import Lookup
 
@@ -21,30 +20,31 @@ async def open_orders(reader: MarketData) -> list[OrderReport]:
     return await reader.open_orders()
 
 
-async def trades(reader: MarketData, markets: Iterable[str]) -> list[FillReport]:
+async def trades(reader: MarketData, markets: Iterable[str]) -> tuple[list[FillReport], dict[str, str]]:
+    """The trades of each market, and market → error for those the exchange refused (e.g. error 205 for a
+    market it does not list): one bad market fails only the profiles that trade it, not the whole account."""
     # Sequential on purpose: each call spends the key's shared rate budget; a burst gains nothing.
     result: list[FillReport] = []
+    failed: dict[str, str] = {}
     for market in sorted(set(markets)):
-        result.extend(await reader.trades(market, limit=TRADES_LIMIT))
-    return result
+        try:
+            result.extend(await reader.trades(market, limit=TRADES_LIMIT))
+        except AutoInvestError as exc:
+            failed[market] = f"trades {market}: {exc}"
+    return result, failed
 
 
-async def lookups(reader: MarketData, needed: Iterable[Lookup]) -> dict[str, OrderReport | None]:
-    """Each order by id; None when the exchange does not know it."""
+async def lookups(reader: MarketData, needed: Iterable[Lookup],
+                  failed: dict[str, str]) -> dict[str, OrderReport | None]:
+    """Each order by id; None when the exchange does not know it. A lookup the exchange refuses is left out
+    and its market's error added to ``failed``."""
     found: dict[str, OrderReport | None] = {}
     for lookup in needed:
         try:
             found[lookup.order_id] = await reader.get_order(lookup.market, order_id=lookup.order_id)
         except OrderNotFound:
             found[lookup.order_id] = None
+        except AutoInvestError as exc:
+            failed.setdefault(lookup.market, f"order {lookup.order_id} on {lookup.market}: {exc}")
     return found
-
-
-async def prices(reader: MarketData, markets: Iterable[str]) -> dict[str, Decimal]:
-    """Last prices of the markets (to value coins that appeared on the account)."""
-    wanted = sorted(set(markets))
-    if not wanted:
-        return {}
-    tickers = await reader.tickers(wanted)
-    return {m: t.price for m, t in tickers.items() if t.price is not None}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -12,6 +13,8 @@ from autoinvest.ledger import repo as ledger_repo
 from autoinvest.ledger.entries import Account
 from autoinvest.observability import metrics
 from autoinvest.reconcile import profiles
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,11 @@ async def check_all(conn: AppConnection, profile_id: UUID | None = None) -> list
         pairs = await profiles.all_profiles(conn)
     results = [await check_profile(conn, p, u) for p, u in pairs]
     if profile_id is None:
-        metrics.LEDGER_CHECK_DIFFERENCES.set(sum(1 for r in results if not r.clean))
+        unclean = [r for r in results if not r.clean]
+        metrics.LEDGER_CHECK_DIFFERENCES.set(len(unclean))
+        metrics.LEDGER_CHECK_DIFFERENCES_FOUND.inc(len(unclean))
+        for r in unclean:
+            log.error("ledger check: account differs from its entries", extra=r.to_json())
     return results
 
 

@@ -1,4 +1,5 @@
-"""Repairs that the lifecycle alone cannot express: adopting an order we never recorded, and booking balance drift.
+"""Repairs that the lifecycle alone cannot express: adopting an order we never recorded, and booking a coin
+shortfall (at once when small, after an operator's acknowledgement when not).
 
 Both run in one ``user_tx`` each and leave an audit row; capital moves only by ledger entries, so the
 ``capital_invariant`` CHECK still has the last word.
@@ -21,6 +22,7 @@ from autoinvest.ledger import entries as ledger
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle import executions, reservations
 from autoinvest.lifecycle.apply import apply_order, move_position
+from autoinvest.reconcile import adjustments
 from autoinvest.reconcile.diff import AdoptOrder
 
 ACTOR = "reconciler"
@@ -93,37 +95,70 @@ class Adjusted:
     market: str
     d_quantity: Decimal
     d_cost_basis_eur: Decimal
+    pending: UUID | None = None  # not booked: waiting for an operator's acknowledgement (this item)
+
+
+def _removal(quantity: Decimal, cost: Decimal, share: Decimal) -> tuple[Decimal, Decimal]:
+    """(d_quantity, d_cost) of removing ``-share`` coins from a position at its average cost."""
+    removed = min(-share, quantity)
+    d_cost = -(cost * removed / quantity).quantize(VALUE_QUANTUM) if quantity > 0 else Decimal(0)
+    return -removed, max(d_cost, -cost)
+
+
+async def _position(conn: AppConnection, profile_id: UUID, market: str) -> tuple[Decimal, Decimal]:
+    cur = await conn.execute(_POSITION_FOR_UPDATE, {"profile": profile_id, "market": market})
+    row = await cur.fetchone()
+    return (row["quantity"], row["cost_basis_eur"]) if row else (Decimal(0), Decimal(0))
+
+
+async def _book(conn: AppConnection, user_id: UUID, profile_id: UUID, market: str, d_quantity: Decimal,
+                d_cost: Decimal, request_id: str, *, actor: str) -> None:
+    if d_cost:
+        await ledger_repo.post(conn, profile_id, user_id, ledger.adjust(
+            profile_id, request_id, reason="balance_drift", d_reserved_for_positions=d_cost,
+            d_realized_pnl=d_cost, memo={"market": market, "d_quantity": str(d_quantity)}))
+    # valued at cost: what leaves the position is booked as realized loss (see the ADJUST entry)
+    await move_position(conn, user_id=user_id, profile_id=profile_id, market=market, d_quantity=d_quantity,
+                        d_cost=d_cost, d_realized=d_cost)
+    await audit.record(conn, user_id, actor, "reconcile.balance_drift", "profile", profile_id, {
+        "market": market, "d_quantity": str(d_quantity), "d_cost_basis_eur": str(d_cost), "request_id": request_id})
 
 
 async def book_drift(conn: AppConnection, user_id: UUID, profile_id: UUID, market: str, share: Decimal, *,
-                     price: Decimal | None, request_id: str) -> Adjusted:
-    """Move the profile's position by ``share`` base units and book the matching ADJUST entry.
+                     request_id: str, ack_above_eur: Decimal) -> Adjusted:
+    """Take ``-share`` missing coins out of the profile's position with their average cost basis (a realized
+    loss; free capital is unchanged: the entry moves ``reserved_for_positions`` and ``realized_pnl`` alike).
 
-    Missing coins take their average cost basis with them (a realized loss); extra coins enter at ``price``
-    (a realized gain). Either way free capital is unchanged: the entry moves ``reserved_for_positions`` and
-    ``realized_pnl`` by the same amount.
+    Only shortfalls are booked: coins beyond our positions are unmanaged, never a profile's. A loss worth more
+    than ``ack_above_eur`` is not booked but held for an operator (:func:`acknowledge`); smaller ones are booked
+    at once, because a few cents of rounding or a fee we never saw is not worth an operator's time.
     """
     async with user_tx(conn, user_id):
-        cur = await conn.execute(_POSITION_FOR_UPDATE, {"profile": profile_id, "market": market})
-        row = await cur.fetchone()
-        quantity = row["quantity"] if row else Decimal(0)
-        cost = row["cost_basis_eur"] if row else Decimal(0)
-        if share < 0:
-            removed = min(-share, quantity)
-            d_quantity = -removed
-            d_cost = -(cost * removed / quantity).quantize(VALUE_QUANTUM) if quantity > 0 else Decimal(0)
-            d_cost = max(d_cost, -cost)
-        else:
-            d_quantity = share
-            d_cost = (share * price).quantize(VALUE_QUANTUM) if price is not None else Decimal(0)
-        if d_cost:
-            await ledger_repo.post(conn, profile_id, user_id, ledger.adjust(
-                profile_id, request_id, reason="balance_drift", d_reserved_for_positions=d_cost,
-                d_realized_pnl=d_cost, memo={"market": market, "d_quantity": str(d_quantity)}))
-        # valued at cost: what leaves or joins the position is booked as realized P&L (see the ADJUST entry)
-        await move_position(conn, user_id=user_id, profile_id=profile_id, market=market, d_quantity=d_quantity,
-                            d_cost=d_cost, d_realized=d_cost)
-        await audit.record(conn, user_id, ACTOR, "reconcile.balance_drift", "profile", profile_id, {
-            "market": market, "d_quantity": str(d_quantity), "d_cost_basis_eur": str(d_cost),
-            "price": None if price is None else str(price), "request_id": request_id})
+        d_quantity, d_cost = _removal(*await _position(conn, profile_id, market), share)
+        if -d_cost > ack_above_eur:
+            held = await adjustments.hold(conn, user_id, profile_id, market, d_quantity, -d_cost)
+            return Adjusted(profile_id, market, d_quantity, d_cost, pending=held)
+        await adjustments.clear(conn, profile_id, market)
+        await _book(conn, user_id, profile_id, market, d_quantity, d_cost, request_id, actor=ACTOR)
     return Adjusted(profile_id, market, d_quantity, d_cost)
+
+
+async def clear_pending(conn: AppConnection, user_id: UUID, profile_id: UUID, market: str) -> None:
+    """The coins are back: the profile's pending item for the market is void."""
+    async with user_tx(conn, user_id):
+        await adjustments.clear(conn, profile_id, market)
+
+
+async def acknowledge(conn: AppConnection, user_id: UUID, profile_id: UUID, *, actor: str) -> list[Adjusted]:
+    """Book the profile's pending shortfalls (an operator looked at them), audited as ``reconcile.adjust_ack``."""
+    done: list[Adjusted] = []
+    async with user_tx(conn, user_id):
+        for item in await adjustments.pending(conn, profile_id, lock=True):
+            d_quantity, d_cost = _removal(*await _position(conn, profile_id, item.market), item.d_quantity)
+            await _book(conn, user_id, profile_id, item.market, d_quantity, d_cost, f"ack:{item.id}", actor=actor)
+            await adjustments.mark_booked(conn, item.id, actor)
+            await audit.record(conn, user_id, actor, "reconcile.adjust_ack", "profile", profile_id, {
+                "adjustment_id": str(item.id), "market": item.market, "d_quantity": str(d_quantity),
+                "d_cost_basis_eur": str(d_cost)})
+            done.append(Adjusted(profile_id, item.market, d_quantity, d_cost))
+    return done

@@ -9,6 +9,9 @@ and compare-and-set on the execution) and ledger entries keyed by (kind, referen
 The unit is the user's exchange account because orders, trades and balances are per account; several
 profiles share it. A run restricted to one profile repairs that profile's orders and skips the balance
 comparison (positions can only be compared with the balance summed over all of the account's profiles).
+
+Trades and lookups are read per market; an exchange error of one market fails only the runs of the profiles
+trading it, so one bad profile (a market the exchange does not list) cannot block the account's others.
 """
 
 from __future__ import annotations
@@ -17,14 +20,18 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, LiteralString
 from uuid import UUID
 
+from autoinvest.accounts import kill_switch
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
 from autoinvest.lifecycle.apply import apply_order
-from autoinvest.reconcile import fetch, repair, state
+from autoinvest.observability import metrics
+from autoinvest.reasons import RECONCILE_SHORTFALL as SHORTFALL_PAUSE
+from autoinvest.reconcile import fetch, repair, state, unmanaged
 from autoinvest.reconcile.diff import (
     KINDS,
     DbView,
@@ -49,6 +56,10 @@ UPDATE reconciliation_runs SET finished_at = now(), status = %(status)s, mismatc
        report = %(report)s::jsonb
  WHERE id = %(id)s
 """
+
+#: A coin shortfall worth more than this (EUR, at cost) waits for ``autoinvest reconcile ack`` (setting
+#: ``AUTOINVEST_RECONCILE_ACK_ABOVE_EUR``).
+DEFAULT_ACK_ABOVE_EUR = Decimal("5")
 
 ReaderFor = Callable[[AppConnection, UUID], Awaitable[MarketData]]
 
@@ -83,6 +94,7 @@ class AccountRun:
     profiles: list[ProfileRun] = field(default_factory=list)
     skipped: str | None = None
     balances: str = "skipped"
+    unmanaged: dict[str, str] = field(default_factory=dict)  # asset → coins of the user beyond our positions
 
     def counts(self) -> dict[str, int]:
         total = {k.value: 0 for k in KINDS}
@@ -93,11 +105,12 @@ class AccountRun:
 
     def to_json(self) -> dict[str, Any]:
         return {"user_id": str(self.user_id), "skipped": self.skipped, "balances": self.balances,
-                "profiles": [p.to_json() for p in self.profiles]}
+                "unmanaged": self.unmanaged, "profiles": [p.to_json() for p in self.profiles]}
 
 
 async def reconcile_account(conn: AppConnection, user_id: UUID, reader: MarketData, *,
-                            only_profile: UUID | None = None) -> AccountRun:
+                            only_profile: UUID | None = None,
+                            ack_above_eur: Decimal = DEFAULT_ACK_ABOVE_EUR) -> AccountRun:
     """Reconcile the user's exchange account (or one of its profiles) once; never raises for exchange trouble."""
     result = AccountRun(user_id)
     async with user_tx(conn, user_id):
@@ -117,7 +130,8 @@ async def reconcile_account(conn: AppConnection, user_id: UUID, reader: MarketDa
             for run in runs.values():
                 await conn.execute(_RUN_START, {"id": run.run_id, "user": user_id, "profile": run.profile_id})
         try:
-            await _reconcile(conn, user_id, reader, rows, runs, result, full=only_profile is None)
+            await _reconcile(conn, user_id, reader, rows, runs, result, full=only_profile is None,
+                             ack_above_eur=ack_above_eur)
         except AutoInvestError as exc:
             for run in runs.values():
                 run.errors.append(str(exc))
@@ -126,22 +140,36 @@ async def reconcile_account(conn: AppConnection, user_id: UUID, reader: MarketDa
                 await conn.execute(_RUN_END, {"id": run.run_id, "status": run.status,
                                               "mismatches": json.dumps(run.mismatches),
                                               "report": json.dumps(run.to_json())})
+        for run in runs.values():  # counters, unlike the gauges, keep what every pass found
+            for kind, n in run.mismatches.items():
+                if n:
+                    metrics.RECONCILE_MISMATCHES_FOUND.labels(kind).inc(n)
+            if run.errors:
+                metrics.RECONCILE_FAILURES.inc()
     finally:
         await _unlock_all(conn, targets)
     return result
 
 
 async def _reconcile(conn: AppConnection, user_id: UUID, reader: MarketData, rows: list[state.ProfileRow],
-                     runs: dict[UUID, ProfileRun], result: AccountRun, *, full: bool) -> None:
+                     runs: dict[UUID, ProfileRun], result: AccountRun, *, full: bool,
+                     ack_above_eur: Decimal) -> None:
     first = min(runs)
     before = await fetch.balances(reader) if full else None
     open_orders = await fetch.open_orders(reader)
     async with user_tx(conn, user_id):
         holdings = await state.holdings(conn)
         live = await state.db_view(conn, user_id, [r.profile_id for r in rows])
-    markets = {m for r in rows for m in r.allowlist} | {h.market for h in holdings} | {o.market for o in live.orders}
-    markets |= {o.market for o in open_orders}
-    trades = await fetch.trades(reader, markets)
+    traders: dict[str, set[UUID]] = {}  # market → the profiles an error of that market fails
+    for r in rows:
+        for market in r.allowlist:
+            traders.setdefault(market, set()).add(r.profile_id)
+    for h in holdings:
+        traders.setdefault(h.market, set()).add(h.profile_id)
+    for o in live.orders:
+        traders.setdefault(o.market, set()).add(o.profile_id)
+    markets = set(traders) | {o.market for o in open_orders}
+    trades, failed = await fetch.trades(reader, markets)
     async with user_tx(conn, user_id):
         db = await state.db_view(
             conn, user_id, [r.profile_id for r in rows],
@@ -149,7 +177,11 @@ async def _reconcile(conn: AppConnection, user_id: UUID, reader: MarketData, row
             client_order_ids=[o.client_order_id for o in open_orders if o.client_order_id]
             + [t.client_order_id for t in trades if t.client_order_id],
             fill_ids=[t.fill_id for t in trades])
-    lookups = await fetch.lookups(reader, lookups_needed(db, open_orders, trades))
+    lookups = await fetch.lookups(reader, lookups_needed(db, open_orders, trades), failed)
+    for market, error in sorted(failed.items()):
+        # Only the profiles of that market fail; the account's other profiles are reconciled as usual.
+        for profile_id in sorted(traders.get(market, set()) & set(runs)) or [first]:
+            runs[profile_id].errors.append(error)
     plan = _only(plan_orders(db, ExchangeView(tuple(open_orders), tuple(trades), lookups)), runs)
     await _repair_orders(conn, user_id, plan, runs, first)
     if not full:
@@ -162,28 +194,53 @@ async def _reconcile(conn: AppConnection, user_id: UUID, reader: MarketData, row
     async with user_tx(conn, user_id):
         holdings = await state.holdings(conn)
         cash = await state.ledger_cash(conn)
-    candidates: dict[str, tuple[UUID, ...]] = {}
-    for r in rows:
-        for market in r.allowlist:
-            candidates[market] = (*candidates.get(market, ()), r.profile_id)
-    drifts, notices = balance_drift(holdings, after, candidates=candidates)
-    shortfall = eur_shortfall(cash, after)
+    # An asset whose trades could not be read may hide a missed fill: not compared this run.
+    drifts, extra = balance_drift(holdings, after, skip=frozenset(m.split("-")[0] for m in failed))
+    async with user_tx(conn, user_id):
+        await unmanaged.record(conn, user_id, extra)
     result.balances = "compared"
-    _notify(runs, first, [*notices, *([shortfall] if shortfall else [])])
-    prices = await fetch.prices(reader, [d.market for d in drifts if d.amount > 0])
+    result.unmanaged = {asset: str(amount) for asset, amount in extra.items() if amount > 0}
+    shortfall = eur_shortfall(cash, after)
+    _notify(runs, first, [shortfall] if shortfall else [])
+    short: dict[UUID, str] = {}
+    if shortfall is not None:
+        # Which profile's cash is gone is unknowable: every profile of the account stops spending it.
+        short |= {r.profile_id: f"EUR short by {shortfall.detail['shortfall']}" for r in rows if r.profile_id in runs}
+    shorted = {(p, d.market) for d in drifts for p in d.shares}
+    for h in holdings:  # coins back (or booked) since a pending item was held: the item is void
+        if h.profile_id in runs and (h.profile_id, h.market) not in shorted and h.market.split("-")[0] in extra:
+            await repair.clear_pending(conn, user_id, h.profile_id, h.market)
     for drift in drifts:
         for profile_id, share in drift.shares.items():
             run = runs[profile_id]
             run.mismatches[Mismatch.BALANCE_DRIFT.value] += 1
+            short[profile_id] = f"{drift.asset} short by {-share}"
             try:
                 done = await repair.book_drift(conn, user_id, profile_id, drift.market, share,
-                                               price=prices.get(drift.market), request_id=f"{run.run_id}:{drift.asset}")
+                                               request_id=f"{run.run_id}:{drift.asset}", ack_above_eur=ack_above_eur)
             except AutoInvestError as exc:
                 run.errors.append(f"balance drift {drift.asset}: {exc}")
                 continue
-            run.repaired.append({"kind": Mismatch.BALANCE_DRIFT.value, "asset": drift.asset,
-                                 "database": str(drift.database), "exchange": str(drift.exchange),
-                                 "d_quantity": str(done.d_quantity), "adjust_eur": str(done.d_cost_basis_eur)})
+            item = {"kind": Mismatch.BALANCE_DRIFT.value, "asset": drift.asset, "database": str(drift.database),
+                    "exchange": str(drift.exchange), "d_quantity": str(done.d_quantity),
+                    "adjust_eur": str(done.d_cost_basis_eur)}
+            if done.pending is None:
+                run.repaired.append(item)
+            else:
+                run.reported.append(item | {"pending_ack": str(done.pending)})
+    trading = {r.profile_id for r in rows if r.trading_enabled}
+    for profile_id, why in sorted(short.items()):
+        if profile_id in trading:
+            await _pause(conn, user_id, profile_id, why)
+            runs[profile_id].reported.append({"kind": "paused", "reason": f"{SHORTFALL_PAUSE}: {why}"})
+
+
+async def _pause(conn: AppConnection, user_id: UUID, profile_id: UUID, why: str) -> None:
+    """Switch the profile off (audited): the account lacks what its books say it has, so trading on them
+    could spend money or coins that are not there. An operator switches it back on after looking."""
+    async with user_tx(conn, user_id):
+        await kill_switch.set_profile(conn, profile_id, True, actor=repair.ACTOR, reason=f"{SHORTFALL_PAUSE}: {why}")
+    metrics.RECONCILE_SHORTFALL_PAUSES.inc()
 
 
 def _only(plan: Plan, runs: dict[UUID, ProfileRun]) -> Plan:

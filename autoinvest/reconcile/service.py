@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from autoinvest.errors import AutoInvestError
 from autoinvest.observability import metrics
 from autoinvest.reconcile import profiles
 from autoinvest.reconcile.diff import KINDS
-from autoinvest.reconcile.run import AccountRun, ReaderFor, reconcile_account
+from autoinvest.reconcile.run import DEFAULT_ACK_ABOVE_EUR, AccountRun, ReaderFor, reconcile_account
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +33,16 @@ class PassReport:
         return {"mismatches": self.counts(), "accounts": [a.to_json() for a in self.accounts]}
 
 
-async def reconcile_all(conn: AppConnection, reader_for: ReaderFor, *, profile_id: UUID | None = None) -> PassReport:
+async def reconcile_all(conn: AppConnection, reader_for: ReaderFor, *, profile_id: UUID | None = None,
+                        ack_above_eur: Decimal = DEFAULT_ACK_ABOVE_EUR) -> PassReport:
     """One run per exchange account (or for the account of ``profile_id`` only, restricted to that profile)."""
     return await reconcile_users(conn, reader_for, sorted(await profiles.users(conn, profile_id)),
-                                 profile_id=profile_id)
+                                 profile_id=profile_id, ack_above_eur=ack_above_eur)
 
 
 async def reconcile_users(conn: AppConnection, reader_for: ReaderFor, user_ids: list[UUID], *,
-                          profile_id: UUID | None = None) -> PassReport:
+                          profile_id: UUID | None = None,
+                          ack_above_eur: Decimal = DEFAULT_ACK_ABOVE_EUR) -> PassReport:
     """One run per given user's account; the gauges then describe this pass."""
     report = PassReport()
     for user_id in user_ids:
@@ -49,7 +52,8 @@ async def reconcile_users(conn: AppConnection, reader_for: ReaderFor, user_ids: 
             report.accounts.append(AccountRun(user_id, skipped=exc.reason))
             continue
         try:
-            account = await reconcile_account(conn, user_id, reader, only_profile=profile_id)
+            account = await reconcile_account(conn, user_id, reader, only_profile=profile_id,
+                                              ack_above_eur=ack_above_eur)
         finally:
             await reader.close()
         report.accounts.append(account)
@@ -67,3 +71,5 @@ async def reconcile_users(conn: AppConnection, reader_for: ReaderFor, user_ids: 
 
 #: Seconds between two passes of the reconciler loop (each pass reads every account's orders, trades and balances).
 RECONCILE_INTERVAL_S = 30.0
+#: Seconds between two ledger checks of the reconciler loop (each rebuilds every capital account from its entries).
+LEDGER_CHECK_INTERVAL_S = 300.0

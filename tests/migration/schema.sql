@@ -72,6 +72,20 @@ CREATE FUNCTION public.execution_state_counts() RETURNS TABLE(state text, n bigi
     SELECT state, count(*) FROM executions GROUP BY state ORDER BY state
 $$;
 ALTER FUNCTION public.execution_state_counts() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.failing_reconciliations(p_runs integer) RETURNS TABLE(profile_id uuid, failed bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT r.profile_id, count(*)
+      FROM (SELECT rr.profile_id, jsonb_array_length(coalesce(rr.report->'errors', '[]')) > 0 AS errored,
+                   row_number() OVER (PARTITION BY rr.profile_id ORDER BY rr.started_at DESC, rr.id) AS k
+              FROM reconciliation_runs rr WHERE rr.finished_at IS NOT NULL) r
+     WHERE r.k <= p_runs
+     GROUP BY r.profile_id
+    HAVING count(*) = p_runs AND bool_and(r.errored)
+     ORDER BY r.profile_id
+$$;
+ALTER FUNCTION public.failing_reconciliations(p_runs integer) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.ledger_entries_append_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -438,6 +452,25 @@ CREATE TABLE public.quarantined_items (
 );
 ALTER TABLE ONLY public.quarantined_items FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.quarantined_items OWNER TO autoinvest_owner;
+CREATE TABLE public.reconcile_adjustments (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    market text NOT NULL,
+    d_quantity numeric NOT NULL,
+    value_eur numeric NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    acked_at timestamp with time zone,
+    acked_by text,
+    CONSTRAINT reconcile_adjustments_check CHECK (((status <> 'booked'::text) OR ((acked_at IS NOT NULL) AND (acked_by IS NOT NULL)))),
+    CONSTRAINT reconcile_adjustments_d_quantity_check CHECK ((d_quantity < (0)::numeric)),
+    CONSTRAINT reconcile_adjustments_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'booked'::text, 'cleared'::text]))),
+    CONSTRAINT reconcile_adjustments_value_eur_check CHECK ((value_eur >= (0)::numeric))
+);
+ALTER TABLE ONLY public.reconcile_adjustments FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.reconcile_adjustments OWNER TO autoinvest_owner;
 CREATE TABLE public.reconciliation_runs (
     id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -519,6 +552,17 @@ CREATE TABLE public.trade_proposals (
 );
 ALTER TABLE ONLY public.trade_proposals FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.trade_proposals OWNER TO autoinvest_owner;
+CREATE TABLE public.unmanaged_holdings (
+    user_id uuid NOT NULL,
+    asset text NOT NULL,
+    amount numeric NOT NULL,
+    first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT unmanaged_holdings_amount_check CHECK ((amount >= (0)::numeric)),
+    CONSTRAINT unmanaged_holdings_asset_check CHECK ((asset <> ''::text))
+);
+ALTER TABLE ONLY public.unmanaged_holdings FORCE ROW LEVEL SECURITY;
+ALTER TABLE public.unmanaged_holdings OWNER TO autoinvest_owner;
 CREATE TABLE public.users (
     id uuid NOT NULL,
     email text NOT NULL,
@@ -583,6 +627,8 @@ ALTER TABLE ONLY public.quarantined_items
     ADD CONSTRAINT quarantined_items_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.quarantined_items
     ADD CONSTRAINT quarantined_items_user_id_exchange_url_endpoint_item_digest_key UNIQUE (user_id, exchange_url, endpoint, item_digest);
+ALTER TABLE ONLY public.reconcile_adjustments
+    ADD CONSTRAINT reconcile_adjustments_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.reconciliation_runs
     ADD CONSTRAINT reconciliation_runs_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.scan_jobs
@@ -599,6 +645,8 @@ ALTER TABLE ONLY public.trade_proposals
     ADD CONSTRAINT trade_proposals_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.trade_proposals
     ADD CONSTRAINT trade_proposals_profile_id_market_scan_window_key UNIQUE (profile_id, market, scan_window);
+ALTER TABLE ONLY public.unmanaged_holdings
+    ADD CONSTRAINT unmanaged_holdings_pkey PRIMARY KEY (user_id, asset);
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_email_key UNIQUE (email);
 ALTER TABLE ONLY public.users
@@ -609,6 +657,7 @@ CREATE INDEX fills_profile_market ON public.fills USING btree (profile_id, marke
 CREATE INDEX ledger_entries_profile ON public.ledger_entries USING btree (profile_id, id);
 CREATE INDEX llm_usage_window ON public.llm_usage USING btree (profile_id, reserved_at);
 CREATE INDEX quarantined_items_last_seen ON public.quarantined_items USING btree (last_seen);
+CREATE UNIQUE INDEX reconcile_adjustments_one_pending ON public.reconcile_adjustments USING btree (profile_id, market) WHERE (status = 'pending'::text);
 CREATE INDEX scan_jobs_due ON public.scan_jobs USING btree (next_run_at);
 CREATE INDEX trade_proposals_status ON public.trade_proposals USING btree (status, created_at);
 CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON public.ledger_entries FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_entries_append_only();
@@ -644,6 +693,8 @@ ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 ALTER TABLE ONLY public.quarantined_items
     ADD CONSTRAINT quarantined_items_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
+ALTER TABLE ONLY public.reconcile_adjustments
+    ADD CONSTRAINT reconcile_adjustments_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
 ALTER TABLE ONLY public.reconciliation_runs
     ADD CONSTRAINT reconciliation_runs_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
 ALTER TABLE ONLY public.scan_jobs
@@ -654,6 +705,8 @@ ALTER TABLE ONLY public.trade_history
     ADD CONSTRAINT trade_history_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
 ALTER TABLE ONLY public.trade_proposals
     ADD CONSTRAINT trade_proposals_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
+ALTER TABLE ONLY public.unmanaged_holdings
+    ADD CONSTRAINT unmanaged_holdings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);
 ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.capital_accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.exchange_credentials ENABLE ROW LEVEL SECURITY;
@@ -676,15 +729,18 @@ CREATE POLICY owner_functions ON public.positions TO autoinvest_owner USING (tru
 CREATE POLICY owner_functions ON public.profile_policies TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.profiles TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.quarantined_items TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.reconcile_adjustments TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.reconciliation_runs TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.scan_jobs TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.trade_history TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.trade_proposals TO autoinvest_owner USING (true) WITH CHECK (true);
+CREATE POLICY owner_functions ON public.unmanaged_holdings TO autoinvest_owner USING (true) WITH CHECK (true);
 CREATE POLICY owner_functions ON public.users TO autoinvest_owner USING (true) WITH CHECK (true);
 ALTER TABLE public.positions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profile_policies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.quarantined_items ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.reconcile_adjustments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.reconciliation_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.scan_jobs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.audit_log TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
@@ -700,13 +756,16 @@ CREATE POLICY tenant_isolation ON public.positions TO autoinvest_app USING ((use
 CREATE POLICY tenant_isolation ON public.profile_policies TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.profiles TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.quarantined_items TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.reconcile_adjustments TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.reconciliation_runs TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.scan_jobs TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.trade_history TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.trade_proposals TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
+CREATE POLICY tenant_isolation ON public.unmanaged_holdings TO autoinvest_app USING ((user_id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((user_id = ( SELECT public.app_user_id() AS app_user_id)));
 CREATE POLICY tenant_isolation ON public.users TO autoinvest_app USING ((id = ( SELECT public.app_user_id() AS app_user_id))) WITH CHECK ((id = ( SELECT public.app_user_id() AS app_user_id)));
 ALTER TABLE public.trade_history ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.trade_proposals ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.unmanaged_holdings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
 GRANT ALL ON SCHEMA public TO autoinvest_owner;
 REVOKE ALL ON FUNCTION public.active_profile_ids() FROM PUBLIC;
@@ -722,6 +781,8 @@ REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_
 GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.execution_state_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.failing_reconciliations(p_runs integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.profile_ids() FROM PUBLIC;
@@ -746,8 +807,10 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.positions TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.profile_policies TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.quarantined_items TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.reconcile_adjustments TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.reconciliation_runs TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.scan_jobs TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.trade_history TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.trade_proposals TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.unmanaged_holdings TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.users TO autoinvest_app;

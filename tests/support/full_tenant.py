@@ -14,6 +14,7 @@ TENANT_TABLES: dict[str, str] = {
     "fills": "user_id", "trade_history": "user_id", "positions": "user_id", "capital_accounts": "user_id",
     "ledger_entries": "user_id", "llm_usage": "user_id", "outbox_events": "user_id", "audit_log": "user_id",
     "reconciliation_runs": "user_id", "quarantined_items": "user_id",
+    "unmanaged_holdings": "user_id", "reconcile_adjustments": "user_id",
 }
 
 
@@ -66,4 +67,7 @@ async def make_full_tenant(conn: AppConnection) -> tuple[uuid.UUID, uuid.UUID]:
         await conn.execute("INSERT INTO quarantined_items (id, user_id, exchange_url, endpoint, reason, item,"
                            " item_digest) VALUES (%s, %s, 'http://x', 'GET /trades', 'EXCHANGE_NUMBER_INVALID',"
                            " '{}', 'd')", (uuid.uuid4(), user))
+        await conn.execute("INSERT INTO unmanaged_holdings (user_id, asset, amount) VALUES (%s, 'BTC', 1)", (user,))
+        await conn.execute("INSERT INTO reconcile_adjustments (id, user_id, profile_id, market, d_quantity, value_eur)"
+                           " VALUES (%s, %s, %s, 'BTC-EUR', -1, 1)", (uuid.uuid4(), user, profile))
     return user, profile

@@ -35,6 +35,7 @@ REASON_CONSTRUCTORS = frozenset({"Rejection", "_Refused"})
 #: f-string reasons and the codes they can produce.
 FSTRING_EXPANSIONS: dict[str, tuple[str, ...]] = {
     "f'{kind.upper()}_NOT_FOUND'": tuple(f"{kind.upper()}_NOT_FOUND" for kind in get_args(OwnedKind)),
+    "f'{SHORTFALL_PAUSE}: {why}'": ("RECONCILE_SHORTFALL",),
 }
 
 

@@ -115,3 +115,15 @@ async def exchange_fill_ids(rd: MarketData, markets: tuple[str, ...]) -> set[str
     for market in markets:
         ids |= {t.fill_id for t in await rd.trades(market, limit=1000)}
     return ids
+
+
+async def add_unlisted_profile(conn: AppConnection, t: TradingTenant, market: str = "DOGE-EUR") -> UUID:
+    """A second profile of the tenant whose allowlist names a market the exchange does not list (written
+    behind the creation-time check's back, as an older row or a delisting would leave it)."""
+    from autoinvest.accounts import profiles
+
+    spec = profiles.profile_spec("unlisted", Decimal("10"), ("BTC-EUR",))
+    async with user_tx(conn, t.user_id):
+        profile_id = await profiles.create_profile(conn, t.user_id, spec, actor="test")
+        await conn.execute("UPDATE profile_policies SET allowlist = %s WHERE profile_id = %s", ([market], profile_id))
+    return profile_id

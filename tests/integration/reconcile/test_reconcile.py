@@ -142,8 +142,8 @@ async def test_an_order_unknown_to_the_database_is_adopted_and_reported(
         await assert_clean_next_run(app_conn, settings, t)
 
 
-async def test_balance_drift_becomes_an_adjust_entry_and_a_report(
-        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+async def test_a_coin_shortfall_pauses_the_profile_and_waits_for_an_operators_ack(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await big_tenant(app_conn, simulator, settings)
     with frozen_prices(simulator):
         price = below(simulator, "BTC-EUR")
@@ -153,8 +153,40 @@ async def test_balance_drift_becomes_an_adjust_entry_and_a_report(
         balances = simulator.admin.balances(t.trade_key.account_id)
         assert balances["BTC"]["available"] == D("0.01")
         simulator.admin.set_balances(t.trade_key.account_id, {"EUR": balances["EUR"]["available"], "BTC": "0.004"})
+        pauses = metrics.REGISTRY.get_sample_value("autoinvest_reconcile_shortfall_pauses_total") or 0
         report = await reconcile(app_conn, settings, t)
         assert report.counts()["balance_drift"] == 1 and gauge("balance_drift") == 1, report.to_json()
+        async with user_tx(app_conn, t.user_id):
+            cur = await app_conn.execute("SELECT sum(fee) AS fee FROM fills")
+            cost = D("0.01") * price + (await cur.fetchone() or {})["fee"]  # the fee is part of the cost
+        lost = cost * D("0.6")  # 60% of the coins vanished: 60% of the cost basis is the loss to book
+        [pending] = [r for r in report.accounts[0].profiles[0].reported if r["kind"] == "balance_drift"]
+        assert D(pending["adjust_eur"]) == -lost and "pending_ack" in pending, report.to_json()
+        async with user_tx(app_conn, t.user_id):  # worth more than the threshold: not booked, profile paused
+            cur = await app_conn.execute("SELECT quantity FROM positions WHERE market = 'BTC-EUR'")
+            assert await cur.fetchone() == {"quantity": D("0.01")}
+            cur = await app_conn.execute("SELECT trading_enabled FROM profile_policies WHERE profile_id = %s",
+                                         (t.profile_id,))
+            assert await cur.fetchone() == {"trading_enabled": False}
+            cur = await app_conn.execute("SELECT details->>'reason' AS reason FROM audit_log"
+                                         " WHERE action = 'kill_switch.on' AND subject_id = %s", (str(t.profile_id),))
+            [row] = await cur.fetchall()
+            assert row["reason"].startswith("RECONCILE_SHORTFALL: BTC short by 0.006")
+        assert metrics.REGISTRY.get_sample_value("autoinvest_reconcile_shortfall_pauses_total") == pauses + 1
+        again = await reconcile(app_conn, settings, t)  # still pending: one item, refreshed, no second pause
+        assert again.counts()["balance_drift"] == 1
+        assert metrics.REGISTRY.get_sample_value("autoinvest_reconcile_shortfall_pauses_total") == pauses + 1
+
+        env = processes.env_for(db, simulator)
+        code, listed, err = processes.execute_result(processes.start(["reconcile", "pending", "--user",
+                                                                       str(t.user_id)], env))
+        assert code == 0 and listed is not None, err
+        assert [(i["market"], i["d_quantity"]) for i in listed["pending"]] == [("BTC-EUR", "-0.006")]
+        code, acked, err = processes.execute_result(processes.start(["reconcile", "ack", "--profile",
+                                                                     str(t.profile_id)], env))
+        assert code == 0 and acked is not None, err
+        [booked] = acked["booked"]
+        assert (booked["market"], D(booked["d_quantity"]), D(booked["adjust_eur"])) == ("BTC-EUR", D("-0.006"), -lost)
         async with user_tx(app_conn, t.user_id):
             cur = await app_conn.execute("SELECT quantity, cost_basis_eur FROM positions WHERE market = 'BTC-EUR'")
             position = await cur.fetchone()
@@ -163,12 +195,51 @@ async def test_balance_drift_becomes_an_adjust_entry_and_a_report(
             adjust = await cur.fetchall()
             account = await ledger_repo.account(app_conn, t.profile_id)
             assert await ledger_repo.check(app_conn, t.profile_id) is None
-            cur = await app_conn.execute("SELECT sum(fee) AS fee FROM fills")
-            cost = D("0.01") * price + (await cur.fetchone() or {})["fee"]  # the fee is part of the cost
-        lost = cost * D("0.6")  # 60% of the coins vanished: 60% of the cost basis is a realized loss
+            cur = await app_conn.execute("SELECT actor FROM audit_log WHERE action = 'reconcile.adjust_ack'")
+            [row] = await cur.fetchall()
+            assert row["actor"].startswith("operator:")  # audited as the operator at the keyboard
         assert position == {"quantity": D("0.004"), "cost_basis_eur": cost - lost}
         assert adjust == [{"d_reserved_for_positions": -lost, "d_realized_pnl": -lost}]
         assert account.reserved_for_positions == cost - lost
+        await assert_clean_next_run(app_conn, settings, t)
+
+
+async def test_coins_back_before_the_ack_clear_the_pending_item(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await big_tenant(app_conn, simulator, settings)
+    with frozen_prices(simulator):
+        price = below(simulator, "BTC-EUR")
+        await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.01"), price=price)
+        simulator.admin.set_price("BTC-EUR", price - 100)  # fills
+        await reconcile(app_conn, settings, t)
+        eur = simulator.admin.balances(t.trade_key.account_id)["EUR"]["available"]
+        simulator.admin.set_balances(t.trade_key.account_id, {"EUR": eur, "BTC": "0.004"})
+        await reconcile(app_conn, settings, t)
+        simulator.admin.set_balances(t.trade_key.account_id, {"EUR": eur, "BTC": "0.01"})  # found and put back
+        await assert_clean_next_run(app_conn, settings, t)
+        async with user_tx(app_conn, t.user_id):
+            cur = await app_conn.execute("SELECT status FROM reconcile_adjustments")
+            assert await cur.fetchall() == [{"status": "cleared"}]
+            cur = await app_conn.execute("SELECT count(*) AS n FROM ledger_entries WHERE kind = 'ADJUST'")
+            assert await cur.fetchone() == {"n": 0}
+
+
+async def test_a_small_coin_shortfall_is_booked_at_once(
+        app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await big_tenant(app_conn, simulator, settings)
+    with frozen_prices(simulator):
+        price = below(simulator, "BTC-EUR")
+        await place_resting(app_conn, settings, t, market="BTC-EUR", amount=D("0.01"), price=price)
+        simulator.admin.set_price("BTC-EUR", price - 100)  # fills
+        await reconcile(app_conn, settings, t)
+        balances = simulator.admin.balances(t.trade_key.account_id)
+        simulator.admin.set_balances(t.trade_key.account_id, {"EUR": balances["EUR"]["available"], "BTC": "0.00999"})
+        report = await reconcile(app_conn, settings, t)  # 0.00001 BTC is worth cents: below the threshold
+        [item] = report.accounts[0].profiles[0].repaired
+        assert item["kind"] == "balance_drift" and item["d_quantity"] == "-0.00001", report.to_json()
+        async with user_tx(app_conn, t.user_id):
+            cur = await app_conn.execute("SELECT quantity FROM positions WHERE market = 'BTC-EUR'")
+            assert await cur.fetchone() == {"quantity": D("0.00999")}
         await assert_clean_next_run(app_conn, settings, t)
 
 
@@ -182,6 +253,9 @@ async def test_less_eur_on_the_exchange_than_the_ledger_counts_is_reported_until
     assert (item["ledger_cash"], item["exchange"], item["shortfall"]) == ("3000", "2000", "1000")
     async with user_tx(app_conn, t.user_id):  # reported, never booked: which profile lost it is unknowable
         assert (await ledger_repo.account(app_conn, t.profile_id)).allocated == D("3000")
+        cur = await app_conn.execute("SELECT trading_enabled FROM profile_policies WHERE profile_id = %s",
+                                     (t.profile_id,))
+        assert await cur.fetchone() == {"trading_enabled": False}  # paused: it must not spend EUR that is gone
     simulator.admin.set_balances(t.trade_key.account_id, {"EUR": "3000"})
     await assert_clean_next_run(app_conn, settings, t)
 

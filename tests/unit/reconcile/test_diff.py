@@ -118,32 +118,34 @@ def bal(available: str, in_order: str = "0") -> Balance:
 
 def test_balances_equal_to_positions_are_no_drift() -> None:
     holdings = [Holding(P1, "BTC-EUR", D("0.01")), Holding(P2, "BTC-EUR", D("0.02"))]
-    assert balance_drift(holdings, {"BTC": bal("0.01", "0.02"), "EUR": bal("5")}) == ([], [])
+    assert balance_drift(holdings, {"BTC": bal("0.01", "0.02"), "EUR": bal("5")}) == ([], {"BTC": D(0)})
 
 
-def test_drift_is_shared_in_proportion_and_adds_up_exactly() -> None:
+def test_a_shortfall_is_shared_in_proportion_and_adds_up_exactly() -> None:
     holdings = [Holding(P1, "BTC-EUR", D("0.01")), Holding(P2, "BTC-EUR", D("0.02"))]
-    [drift], notices = balance_drift(holdings, {"BTC": bal("0.02")})
-    assert notices == [] and drift.amount == D("-0.01")
+    [drift], unmanaged = balance_drift(holdings, {"BTC": bal("0.02")})
+    assert unmanaged == {"BTC": D(0)} and drift.amount == D("-0.01")
     assert drift.shares[P1] == D("-0.00333333") and sum(drift.shares.values()) == D("-0.01")
-    # Three equal holders: shares rounded each on its own would sum to 0.00999999; the last takes the remainder.
+    # Three equal holders: shares rounded each on its own would sum to -0.00999999; the last takes the remainder.
     equal = [Holding(p, "BTC-EUR", D("0.01")) for p in (P1, P2, uuid.UUID(int=3))]
-    [drift], _ = balance_drift(equal, {"BTC": bal("0.04")})
-    assert sum(drift.shares.values()) == D("0.01") == drift.amount
-    assert sorted(drift.shares.values()) == [D("0.00333333"), D("0.00333333"), D("0.00333334")]
+    [drift], _ = balance_drift(equal, {"BTC": bal("0.02")})
+    assert sum(drift.shares.values()) == D("-0.01") == drift.amount
+    assert sorted(drift.shares.values()) == [D("-0.00333334"), D("-0.00333333"), D("-0.00333333")]
 
 
-def test_coins_nobody_holds_go_to_the_single_candidate_or_are_reported() -> None:
-    [drift], _ = balance_drift([], {"BTC": bal("0.5")}, candidates={"BTC-EUR": (P1,)})
-    assert drift.shares == {P1: D("0.5")}
-    drifts, [notice] = balance_drift([], {"BTC": bal("0.5")}, candidates={"BTC-EUR": (P1, P2)})
-    assert drifts == [] and notice.kind is Mismatch.BALANCE_DRIFT
-    drifts, [notice] = balance_drift([], {"BTC": bal("0.5")})
-    assert drifts == [] and notice.kind is None  # unmanaged coins of the user: reported, not booked
+def test_coins_beyond_the_positions_are_unmanaged_never_a_profiles() -> None:
+    # Guarantee 14: held by a profile, or by nobody, extra coins are the user's and are never shared out.
+    assert balance_drift([], {"BTC": bal("0.5")}) == ([], {"BTC": D("0.5")})
+    holdings = [Holding(P1, "BTC-EUR", D("0.01"))]
+    assert balance_drift(holdings, {"BTC": bal("1.01")}) == ([], {"BTC": D("1.00")})
+
+
+def test_assets_whose_trades_could_not_be_read_are_not_compared() -> None:
+    assert balance_drift([Holding(P1, "BTC-EUR", D("1"))], {"BTC": bal("0")}, skip=frozenset({"BTC"})) == ([], {})
 
 
 def test_dust_below_the_tolerance_is_not_drift() -> None:
-    assert balance_drift([Holding(P1, "BTC-EUR", D("0.01"))], {"BTC": bal("0.010000001")}) == ([], [])
+    assert balance_drift([Holding(P1, "BTC-EUR", D("0.01"))], {"BTC": bal("0.010000001")}) == ([], {"BTC": D(0)})
 
 
 def test_less_eur_than_the_ledgers_hold_as_cash_is_a_shortfall_more_is_normal() -> None:
