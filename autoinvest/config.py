@@ -50,7 +50,10 @@ class Settings(BaseSettings):
     operator_id: int = Field(default=1, ge=1, description="Bitvavo operatorId sent with every order.")
     access_window_ms: int = Field(default=10000, ge=100, le=60000, description="Signing window of orders (ms).")
     resolver_grace_s: int = Field(default=15, ge=0, description="Age before a SUBMITTING execution is resolved.")
-    clock_skew_ms: int = Field(default=2000, ge=0, description="Allowed clock skew with the exchange (ms).")
+    clock_skew_ms: int = Field(default=2000, ge=0, description="Allowed clock skew with the exchange (ms): no "
+                               "order is sent while the measured skew exceeds it.")
+    clock_skew_max_age_s: int = Field(default=120, ge=4, le=3600, description="A clock-skew measurement older "
+                                      "than this cannot clear an order (measured every quarter of it).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
     http_host: str = Field(default="127.0.0.1", description="Host of /metrics, /internal/health and the API.")
     http_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP server.")
@@ -102,7 +105,17 @@ def load_settings() -> Settings:
         problems = "; ".join(f"{_variable_name(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid setting {problems}", reason="CONFIG_INVALID_VALUE") from None
     _check_home(settings.home)
+    check_timing(settings)
     return settings
+
+
+def check_timing(settings: Settings) -> None:
+    """The resolver may call an order "never placed" only after the exchange can no longer accept it: the signing
+    window plus the clock skew the fence allows."""
+    if settings.resolver_grace_s * 1000 < settings.access_window_ms + settings.clock_skew_ms:
+        raise ConfigError(f"{ENV_PREFIX}RESOLVER_GRACE_S={settings.resolver_grace_s} is shorter than "
+                          f"{ENV_PREFIX}ACCESS_WINDOW_MS + {ENV_PREFIX}CLOCK_SKEW_MS ({settings.access_window_ms} + "
+                          f"{settings.clock_skew_ms} ms)", reason="CONFIG_RESOLVER_GRACE_TOO_SHORT")
 
 
 def _check_home(home: Path) -> None:

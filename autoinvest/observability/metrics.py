@@ -69,3 +69,8 @@ LLM_BUDGET_DENIED = Counter("autoinvest_llm_budget_denied_total", "LLM calls ref
 LLM_REJECTED = Counter("autoinvest_llm_output_rejected_total", "LLM outputs that made no proposal, by reason.",
                        ["reason"], registry=REGISTRY)
 LLM_LATENCY = Histogram("autoinvest_llm_latency_seconds", "Latency of one LLM call.", registry=REGISTRY)
+
+# -- the clock-skew fence (observability/clock_skew.py)
+CLOCK_SKEW = Gauge("autoinvest_exchange_clock_skew_seconds",
+                   "Last measured exchange clock minus database clock (negative: the exchange is behind).",
+                   ["exchange"], registry=REGISTRY)
