@@ -50,8 +50,10 @@ class Settings(BaseSettings):
     operator_id: int = Field(default=1, ge=1, description="Bitvavo operatorId sent with every order.")
     access_window_ms: int = Field(default=10000, ge=100, le=60000, description="Signing window of orders (ms).")
     resolver_grace_s: int = Field(default=15, ge=0, description="Age before a SUBMITTING execution is resolved.")
-    clock_skew_ms: int = Field(default=2000, ge=0, description="Allowed clock skew with the exchange (ms): no "
-                               "order is sent while the measured skew exceeds it.")
+    clock_skew_ms: int = Field(default=2000, ge=0, description="Allowed clock skew with the exchange (ms).")
+    clock_skew_bound_ms: int | None = Field(default=None, ge=1, le=60000, description="No order is sent while "
+                                            "the measured clock skew with the exchange, widened by the measurement's "
+                                            "uncertainty, exceeds this (ms). Unset: half the access window.")
     clock_skew_max_age_s: int = Field(default=120, ge=4, le=3600, description="A clock-skew measurement older "
                                       "than this cannot clear an order (measured every quarter of it).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
@@ -67,6 +69,11 @@ class Settings(BaseSettings):
     scan_batch: int = Field(default=8, ge=1, le=100, description="Scan jobs claimed per pass (run concurrently).")
     scan_hold_s: float = Field(default=0, ge=0, le=600, description="Testing only: hold every scan job this long "
                                "before its writes, so that a test can pause or kill a worker mid-job.")
+
+    @property
+    def skew_bound_ms(self) -> int:
+        """The clock-skew fence's bound: set, or half the access window (a skew that large eats half the window)."""
+        return self.clock_skew_bound_ms if self.clock_skew_bound_ms is not None else self.access_window_ms // 2
 
     @field_validator("database_url", "app_database_url")
     @classmethod
@@ -110,12 +117,13 @@ def load_settings() -> Settings:
 
 
 def check_timing(settings: Settings) -> None:
-    """The resolver may call an order "never placed" only after the exchange can no longer accept it: the signing
-    window plus the clock skew the fence allows."""
-    if settings.resolver_grace_s * 1000 < settings.access_window_ms + settings.clock_skew_ms:
+    """The resolver may look an order up only after the exchange can no longer accept it: the signing window plus
+    the clock skew the fence lets through."""
+    if settings.resolver_grace_s * 1000 < settings.access_window_ms + settings.skew_bound_ms:
         raise ConfigError(f"{ENV_PREFIX}RESOLVER_GRACE_S={settings.resolver_grace_s} is shorter than "
-                          f"{ENV_PREFIX}ACCESS_WINDOW_MS + {ENV_PREFIX}CLOCK_SKEW_MS ({settings.access_window_ms} + "
-                          f"{settings.clock_skew_ms} ms)", reason="CONFIG_RESOLVER_GRACE_TOO_SHORT")
+                          f"{ENV_PREFIX}ACCESS_WINDOW_MS + {ENV_PREFIX}CLOCK_SKEW_BOUND_MS "
+                          f"({settings.access_window_ms} + {settings.skew_bound_ms} ms)",
+                          reason="CONFIG_RESOLVER_GRACE_TOO_SHORT")
 
 
 def _check_home(home: Path) -> None:

@@ -44,7 +44,7 @@ def worker_id() -> str:
 
 
 def clock_fence(settings: Settings) -> ClockFence:
-    return ClockFence(exchange_url=settings.exchange_url, bound_ms=settings.clock_skew_ms,
+    return ClockFence(exchange_url=settings.exchange_url, bound_ms=settings.skew_bound_ms,
                       max_age_s=settings.clock_skew_max_age_s)
 
 

@@ -17,6 +17,7 @@ from autoinvest.observability import metrics
 from autoinvest.policy.clock_skew import SkewMeasurement, skew_refusal
 
 log = logging.getLogger(__name__)
+SAMPLES = 3
 
 _DB_NOW_MS: LiteralString = "SELECT (extract(epoch FROM now()) * 1000)::bigint AS now_ms"
 _UPSERT: LiteralString = (
@@ -33,7 +34,7 @@ _LAST: LiteralString = (
 @dataclass(frozen=True)
 class ClockFence:
     exchange_url: str
-    bound_ms: int  # AUTOINVEST_CLOCK_SKEW_MS: the skew the resolver's wait already allows for
+    bound_ms: int  # AUTOINVEST_CLOCK_SKEW_BOUND_MS (default: half the access window)
     max_age_s: float  # AUTOINVEST_CLOCK_SKEW_MAX_AGE_S: an older measurement says nothing
 
     @property
@@ -47,21 +48,30 @@ def exchange_label(exchange_url: str) -> str:
     return urlsplit(exchange_url).netloc or exchange_url
 
 
-async def measure(conn: AppConnection, exchange_url: str) -> SkewMeasurement:
-    """One measurement, stored. ``conn`` must be outside a transaction (no transaction waits on the exchange)."""
+async def _sample(conn: AppConnection, exchange_url: str) -> SkewMeasurement:
+    started = time.monotonic()
     async with system_tx(conn):
         cur = await conn.execute(_DB_NOW_MS)
         row = await cur.fetchone()
     assert row is not None
-    started = time.monotonic()
+    asked = time.monotonic()
     exchange_ms = await server_time_ms(exchange_url)
-    round_trip_ms = int((time.monotonic() - started) * 1000)
-    # The exchange read its clock about half a round trip after our database read its own.
-    skew_ms = exchange_ms - (int(row["now_ms"]) + round_trip_ms // 2)
-    async with system_tx(conn):
-        await conn.execute(_UPSERT, (exchange_url, skew_ms, round_trip_ms))
-    metrics.CLOCK_SKEW.labels(exchange_label(exchange_url)).set(skew_ms / 1000)
+    answered = time.monotonic()
+    # Each clock was read somewhere inside its own round trip: compare the middles; the round trips bound the error.
+    between_ms = ((asked + answered) - (started + asked)) * 500
+    skew_ms = round(exchange_ms - (int(row["now_ms"]) + between_ms))
+    round_trip_ms = round((answered - started) * 1000)
     return SkewMeasurement(skew_ms, round_trip_ms, 0.0)
+
+
+async def measure(conn: AppConnection, exchange_url: str) -> SkewMeasurement:
+    """The tightest of a few samples (a busy machine stretches some round trips), stored. ``conn`` must be outside
+    a transaction: no transaction waits on the exchange."""
+    best = min([await _sample(conn, exchange_url) for _ in range(SAMPLES)], key=lambda m: m.round_trip_ms)
+    async with system_tx(conn):
+        await conn.execute(_UPSERT, (exchange_url, best.skew_ms, best.round_trip_ms))
+    metrics.CLOCK_SKEW.labels(exchange_label(exchange_url)).set(best.skew_ms / 1000)
+    return best
 
 
 async def last(conn: AppConnection, exchange_url: str) -> SkewMeasurement | None:

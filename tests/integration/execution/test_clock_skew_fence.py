@@ -1,5 +1,5 @@
 """Guarantee 16, the clock-skew fence: no order is sent while the exchange's clock and the database's disagree
-beyond AUTOINVEST_CLOCK_SKEW_MS (either way), or while no measurement is fresh enough to say. The execution stays
+beyond AUTOINVEST_CLOCK_SKEW_BOUND_MS (either way), or while no measurement is fresh enough to say. The execution stays
 CLAIMED (nothing is dropped) and goes out once the clocks agree. The simulator's clock offset stays inside the
 signing window, so without the fence the exchange would accept the order."""
 
@@ -21,7 +21,7 @@ from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
 from tests.support.trading import make_trading_tenant, orders_of, settings_for
 
-OFFSET_MS = 1_200  # beyond the 500 ms bound of settings_for, inside its 2 s signing window
+OFFSET_MS = 1_500  # beyond the 1 s fence bound (half the 2 s signing window of settings_for), inside the window
 
 
 @pytest.fixture
