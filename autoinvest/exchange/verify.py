@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from autoinvest.errors import AuthenticationFailed, ExchangeError, ExchangeUnavailable, PermissionDenied, RateLimited
@@ -61,7 +61,7 @@ class Verification:
     checks: dict[str, str]
     reason: str | None = None
     detail: str = ""
-    complete: bool = field(default=False)  # both keys were given, so all three checks ran
+    complete: bool = False  # both keys were given, so all three checks ran
 
     @property
     def ok(self) -> bool:
