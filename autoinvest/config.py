@@ -22,6 +22,7 @@ from autoinvest.errors import ConfigError
 ENV_PREFIX = "AUTOINVEST_"
 _CONNINFO_KEYWORDS = re.compile(r"^\s*(host|hostaddr|port|dbname|user|password|service)\s*=")
 APP_ROLE = "autoinvest_app"
+MIN_DEFAULT_SKEW_BOUND_MS = 1000
 
 
 class Settings(BaseSettings):
@@ -53,7 +54,8 @@ class Settings(BaseSettings):
     clock_skew_ms: int = Field(default=2000, ge=0, description="Allowed clock skew with the exchange (ms).")
     clock_skew_bound_ms: int | None = Field(default=None, ge=1, le=60000, description="No order is sent while "
                                             "the measured clock skew with the exchange, widened by the measurement's "
-                                            "uncertainty, exceeds this (ms). Unset: half the access window.")
+                                            "uncertainty, exceeds this (ms). Unset: half the access window, "
+                                            "at least 1000.")
     clock_skew_max_age_s: int = Field(default=120, ge=4, le=3600, description="A clock-skew measurement older "
                                       "than this cannot clear an order (measured every quarter of it).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
@@ -72,8 +74,11 @@ class Settings(BaseSettings):
 
     @property
     def skew_bound_ms(self) -> int:
-        """The clock-skew fence's bound: set, or half the access window (a skew that large eats half the window)."""
-        return self.clock_skew_bound_ms if self.clock_skew_bound_ms is not None else self.access_window_ms // 2
+        """The clock-skew fence's bound: set, or half the access window (a skew that large eats half the window),
+        at least MIN_DEFAULT_SKEW_BOUND_MS (finer than that, a measurement over the network is noise)."""
+        if self.clock_skew_bound_ms is not None:
+            return self.clock_skew_bound_ms
+        return max(self.access_window_ms // 2, MIN_DEFAULT_SKEW_BOUND_MS)
 
     @field_validator("database_url", "app_database_url")
     @classmethod

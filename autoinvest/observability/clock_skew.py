@@ -34,7 +34,7 @@ _LAST: LiteralString = (
 @dataclass(frozen=True)
 class ClockFence:
     exchange_url: str
-    bound_ms: int  # AUTOINVEST_CLOCK_SKEW_BOUND_MS (default: half the access window)
+    bound_ms: int  # AUTOINVEST_CLOCK_SKEW_BOUND_MS (Settings.skew_bound_ms)
     max_age_s: float  # AUTOINVEST_CLOCK_SKEW_MAX_AGE_S: an older measurement says nothing
 
     @property
