@@ -25,6 +25,8 @@ APP_ROLE = "autoinvest_app"
 #: The only exchange live mode talks to: real keys and real money go nowhere else.
 LIVE_EXCHANGE_HOST = "api.bitvavo.com"
 
+MIN_DEFAULT_SKEW_BOUND_MS = 1000
+
 
 class Settings(BaseSettings):
     """Typed, frozen settings; every field maps to ``AUTOINVEST_<NAME>``."""
@@ -53,6 +55,12 @@ class Settings(BaseSettings):
     access_window_ms: int = Field(default=10000, ge=100, le=60000, description="Signing window of orders (ms).")
     resolver_grace_s: int = Field(default=15, ge=0, description="Age before a SUBMITTING execution is resolved.")
     clock_skew_ms: int = Field(default=2000, ge=0, description="Allowed clock skew with the exchange (ms).")
+    clock_skew_bound_ms: int | None = Field(default=None, ge=1, le=60000, description="No order is sent while "
+                                            "the measured clock skew with the exchange, widened by the measurement's "
+                                            "uncertainty, exceeds this (ms). Unset: half the access window, "
+                                            "at least 1000.")
+    clock_skew_max_age_s: int = Field(default=120, ge=4, le=3600, description="A clock-skew measurement older "
+                                      "than this cannot clear an order (measured every quarter of it).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Log level.")
     http_host: str = Field(default="127.0.0.1", description="Host of /metrics, /internal/health and the API.")
     http_port: int = Field(default=8000, ge=1, le=65535, description="Port of the HTTP server.")
@@ -71,6 +79,14 @@ class Settings(BaseSettings):
                                         "a profile's last this many reconciliation runs all ended with an error.")
     scan_hold_s: float = Field(default=0, ge=0, le=600, description="Testing only: hold every scan job this long "
                                "before its writes, so that a test can pause or kill a worker mid-job.")
+
+    @property
+    def skew_bound_ms(self) -> int:
+        """The clock-skew fence's bound: set, or half the access window (a skew that large eats half the window),
+        at least MIN_DEFAULT_SKEW_BOUND_MS (finer than that, a measurement over the network is noise)."""
+        if self.clock_skew_bound_ms is not None:
+            return self.clock_skew_bound_ms
+        return max(self.access_window_ms // 2, MIN_DEFAULT_SKEW_BOUND_MS)
 
     @field_validator("database_url", "app_database_url")
     @classmethod
@@ -112,6 +128,7 @@ def load_settings() -> Settings:
     if settings.live and not is_live_exchange_url(settings.exchange_url):
         raise ConfigError(live_exchange_url_refusal(f"{ENV_PREFIX}EXCHANGE_URL", settings.exchange_url),
                           reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
+    check_timing(settings)
     return settings
 
 
@@ -130,6 +147,16 @@ def is_live_exchange_url(url: str) -> bool:
 def live_exchange_url_refusal(what: str, url: str) -> str:
     return (f"{what}={url!r} is refused in live mode: only https://{LIVE_EXCHANGE_HOST}/v2 is accepted "
             f"(unset {ENV_PREFIX}LIVE to use a simulator)")
+
+
+def check_timing(settings: Settings) -> None:
+    """The resolver may look an order up only after the exchange can no longer accept it: the signing window plus
+    the clock skew the fence lets through."""
+    if settings.resolver_grace_s * 1000 < settings.access_window_ms + settings.skew_bound_ms:
+        raise ConfigError(f"{ENV_PREFIX}RESOLVER_GRACE_S={settings.resolver_grace_s} is shorter than "
+                          f"{ENV_PREFIX}ACCESS_WINDOW_MS + {ENV_PREFIX}CLOCK_SKEW_BOUND_MS "
+                          f"({settings.access_window_ms} + {settings.skew_bound_ms} ms)",
+                          reason="CONFIG_RESOLVER_GRACE_TOO_SHORT")
 
 
 def _check_home(home: Path) -> None:

@@ -27,6 +27,8 @@ openai) are translated into this tree at exactly one place each.
     │   └── OutcomeUnknown              a state-changing call whose result is unknown:
     │                                   never resend, ask the exchange by clientOrderId
     ├── KeySeparationError              a trade key used for reading, or the reverse
+    ├── CredentialRefused               the exchange showed a key pair can do more (or other) than its purpose
+    ├── ClockSkewExceeded               the exchange's clock and ours disagree (or were not measured): not sent
     ├── LedgerError
     │   ├── InvariantViolation          a capital move would break free >= 0 (the CHECK refuses it too)
     │   ├── InvalidEntry                a ledger entry built with a bad amount or reference
@@ -148,6 +150,18 @@ class OutcomeUnknown(ExchangeError):
 
 class KeySeparationError(AutoInvestError):
     reason = "KEY_SEPARATION_VIOLATION"
+
+
+class CredentialRefused(AutoInvestError):
+    """A key pair failed (or could not pass) verification against the exchange; ``reason`` names the check."""
+
+    reason = "CREDENTIAL_UNVERIFIED"
+
+
+class ClockSkewExceeded(AutoInvestError):
+    """No order is sent: the last measured skew is beyond the bound, or no fresh measurement exists."""
+
+    reason = "CLOCK_SKEW_EXCEEDED"
 
 
 class LedgerError(AutoInvestError):

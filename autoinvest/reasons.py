@@ -224,6 +224,19 @@ _ENTRIES: tuple[Code, ...] = (
        _E, _X),
     _c(RECONCILE_SHORTFALL, "reconciliation found fewer coins or less EUR than the books and paused the profile "
        "(prefix)", Where.KILL_SWITCH, Where.AUDIT),
+    # -- key verification against the exchange (exchange/verify.py, accounts/vault.py): nothing stored or sent --
+    _c("CREDENTIAL_UNVERIFIED", "the user's key pair has not passed verification against the exchange", _E, _X),
+    _c("CREDENTIAL_ACCOUNT_MISMATCH", "the read-only and trade keys reach different exchange accounts", _E, _X),
+    _c("CREDENTIAL_READONLY_CAN_TRADE", "the exchange let the read-only key make a trade call", _E, _X),
+    _c("CREDENTIAL_TRADE_CAN_WITHDRAW", "the exchange let the trade key make a withdrawal call", _E, _X),
+    _c("CREDENTIAL_CHECK_INCONCLUSIVE", "a key check got no clear answer from the exchange (unreachable, rate "
+       "limited, key refused): the key is not trusted", _E, _X),
+
+    # -- the clock-skew fence (observability/clock_skew.py): the execution stays CLAIMED, not sent --
+    _c("CLOCK_SKEW_EXCEEDED", "the exchange's clock differs from the database's by more than the bound", _E),
+    _c("CLOCK_SKEW_UNMEASURED", "no measurement of the exchange's clock is fresh enough to send an order", _E),
+    _c("CONFIG_RESOLVER_GRACE_TOO_SHORT", "the resolver grace is shorter than the access window plus the skew "
+       "bound", _E),
 )
 
 

@@ -13,8 +13,8 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
+from autoinvest.accounts.vault import ensure_verified, load_credential
 from autoinvest.accounts.vault import exchange_url as exchange_url_of
-from autoinvest.accounts.vault import load_credential
 from autoinvest.api.app import create_app
 from autoinvest.config import Settings
 from autoinvest.db import urls
@@ -30,6 +30,8 @@ from autoinvest.execution.resolve import ResolveSettings
 from autoinvest.execution.service import ClientsFor, UserClients
 from autoinvest.execution.submit import SubmitSettings
 from autoinvest.lifecycle import quarantine
+from autoinvest.observability import clock_skew
+from autoinvest.observability.clock_skew import ClockFence
 from autoinvest.reconcile import ledger_audit
 from autoinvest.reconcile.service import LEDGER_CHECK_INTERVAL_S, RECONCILE_INTERVAL_S, reconcile_all
 from autoinvest.scheduler import metadata
@@ -46,8 +48,14 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def clock_fence(settings: Settings) -> ClockFence:
+    return ClockFence(exchange_url=settings.exchange_url, bound_ms=settings.skew_bound_ms,
+                      max_age_s=settings.clock_skew_max_age_s)
+
+
 def submit_settings(settings: Settings) -> SubmitSettings:
-    return SubmitSettings(operator_id=settings.operator_id, access_window_ms=settings.access_window_ms)
+    return SubmitSettings(operator_id=settings.operator_id, access_window_ms=settings.access_window_ms,
+                          clock=clock_fence(settings))
 
 
 def resolve_settings(settings: Settings) -> ResolveSettings:
@@ -59,6 +67,7 @@ def executor_clients(settings: Settings) -> ClientsFor:
     """Clients per user from the vault: the only place a trade key is decrypted (executor processes only)."""
 
     async def clients_for(conn: AppConnection, user_id: UUID) -> UserClients:
+        await ensure_verified(conn, user_id, settings)  # no trade key is used before the exchange vouched for it
         async with user_tx(conn, user_id):
             readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
             trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
@@ -108,8 +117,10 @@ class Context:
 
 def _executor(ctx: Context) -> Pass:
     clients_for = executor_clients(ctx.settings)  # the only role that decrypts trade keys
+    fence = clock_fence(ctx.settings)
 
     async def one_pass(conn: AppConnection) -> int:
+        await clock_skew.refresh(conn, fence)  # measured at start and kept fresh, orders or not (health, metric)
         return await loops.executor_pass(conn, clients_for=clients_for, settings=ctx.loop_settings)
 
     return one_pass
@@ -194,4 +205,5 @@ def role_passes(settings: Settings, roles: tuple[str, ...]) -> list[tuple[str, P
 def http_app(settings: Settings, *, roles: tuple[str, ...], poll_s: float) -> FastAPI:
     """The process's HTTP app (/metrics, /internal/health) for the loops it runs."""
     return create_app(app_url=urls.app_url(settings), exchange_url=settings.exchange_url, loops=roles,
-                      stale_after_s=max(30.0, 10 * poll_s), failing_after=settings.reconcile_failing_runs)
+                      stale_after_s=max(30.0, 10 * poll_s), failing_after=settings.reconcile_failing_runs,
+                      clock=clock_fence(settings) if "executor" in roles else None)

@@ -12,11 +12,13 @@ from uuid import UUID
 from cryptography.fernet import Fernet, InvalidToken
 
 from autoinvest import audit
-from autoinvest.accounts._db import fetch_one, fetch_optional, require_transaction
+from autoinvest.accounts._db import fetch_all, fetch_one, fetch_optional, require_transaction
 from autoinvest.config import ENV_PREFIX, Settings, is_live_exchange_url, live_exchange_url_refusal
-from autoinvest.db.tx import AppConnection
+from autoinvest.db import driver
+from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import CredentialPurpose
-from autoinvest.errors import ConfigError, InputError, NotFound
+from autoinvest.errors import ConfigError, CredentialRefused, InputError, NotFound
+from autoinvest.exchange import verify as key_checks
 from autoinvest.exchange.credentials import Credential
 
 _UPSERT: LiteralString = (
@@ -25,6 +27,18 @@ _UPSERT: LiteralString = (
     " ON CONFLICT (user_id, purpose) DO UPDATE SET api_key = EXCLUDED.api_key,"
     " secret_encrypted = EXCLUDED.secret_encrypted, exchange_url = EXCLUDED.exchange_url"
     " RETURNING id"
+)
+# A new key changes the pair: neither row's verification holds any more.
+_CLEAR_VERIFICATION: LiteralString = (
+    "UPDATE exchange_credentials SET verified_at = NULL, verification_checks = NULL, verification_reason = NULL"
+    " WHERE user_id = %s"
+)
+_RECORD_VERIFICATION: LiteralString = (
+    "UPDATE exchange_credentials SET verified_at = now(), verification_checks = %(checks)s,"
+    " verification_reason = %(reason)s WHERE user_id = %(user_id)s"
+)
+_VERIFICATIONS: LiteralString = (
+    "SELECT purpose, verified_at, verification_reason FROM exchange_credentials WHERE user_id = %s"
 )
 _SELECT: LiteralString = (
     "SELECT id, api_key, secret_encrypted, exchange_url FROM exchange_credentials"
@@ -95,6 +109,7 @@ async def set_credential(conn: AppConnection, user_id: UUID, purpose: Credential
                                           "api_key": api_key.strip(), "secret_encrypted": token,
                                           "exchange_url": exchange_url})
     credential_id = cast(UUID, row["id"])
+    await conn.execute(_CLEAR_VERIFICATION, (user_id,))
     await audit.record(conn, user_id, actor, "credential.set", "exchange_credential", credential_id,
                        {"purpose": purpose.value, "api_key": _masked(api_key.strip()), "exchange_url": exchange_url})
     return credential_id
@@ -124,6 +139,72 @@ async def exchange_url(conn: AppConnection, user_id: UUID, settings: Settings) -
     row = await fetch_optional(conn, _SELECT_URL, (user_id,))
     stored = row["exchange_url"] if row is not None else None
     return cast(str, stored or settings.exchange_url)
+
+
+async def store_verified(conn: AppConnection, user_id: UUID, purpose: CredentialPurpose | str, api_key: str,
+                         api_secret: str, settings: Settings, *, exchange_url: str | None = None,
+                         actor: str) -> UUID:
+    """Verify the new key against the exchange (with the stored key of the other purpose, when there is one and
+    this process holds its vault key), then store it and the pair's verification; a refusal stores nothing.
+
+    No transaction is held while the exchange answers; ``conn`` must be outside one."""
+    purpose = CredentialPurpose(purpose)
+    encrypt(settings, purpose, api_secret)  # a missing vault key fails before any exchange call
+    new = Credential(api_key=api_key.strip(), api_secret=api_secret, purpose=purpose,
+                     base_url=exchange_url or settings.exchange_url)
+    other = CredentialPurpose.TRADE if purpose is CredentialPurpose.READONLY else CredentialPurpose.READONLY
+    partner: Credential | None = None
+    try:
+        async with user_tx(conn, user_id):
+            partner = await load_credential(conn, user_id, other, settings)
+    except (NotFound, ConfigError):
+        partner = None  # not stored yet, or its vault key is not here: the pair is verified on first use
+    pair = {purpose: new, **({other: partner} if partner is not None else {})}
+    result = await key_checks.verify(pair.get(CredentialPurpose.READONLY), pair.get(CredentialPurpose.TRADE),
+                                     operator_id=settings.operator_id)
+    if not result.ok:
+        raise CredentialRefused(f"the {purpose.value} key {_masked(new.api_key)} was not stored: {result.detail}",
+                                reason=result.reason)
+    async with user_tx(conn, user_id):
+        credential_id = await set_credential(conn, user_id, purpose, api_key, api_secret, settings,
+                                             exchange_url=exchange_url, actor=actor)
+        if result.complete:
+            await _record(conn, user_id, result, actor=actor)
+    return credential_id
+
+
+async def ensure_verified(conn: AppConnection, user_id: UUID, settings: Settings) -> None:
+    """Raise CredentialRefused unless the user's key pair passed verification; a pair stored unverified (e.g. the
+    paper bootstrap, or a key stored without the other's vault key) is verified now, once, and recorded.
+
+    No transaction is held while the exchange answers; ``conn`` must be outside one."""
+    async with user_tx(conn, user_id):
+        rows = {row["purpose"]: row for row in await fetch_all(conn, _VERIFICATIONS, (user_id,))}
+        if len(rows) == 2 and all(row["verified_at"] is not None for row in rows.values()):
+            reason = next((row["verification_reason"] for row in rows.values() if row["verification_reason"]), None)
+            if reason is None:
+                return
+            raise CredentialRefused(f"user {user_id}'s key pair failed verification against the exchange",
+                                    reason=reason)
+        readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
+        trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
+    result = await key_checks.verify(readonly, trade, operator_id=settings.operator_id)
+    if result.reason == key_checks.CREDENTIAL_CHECK_INCONCLUSIVE:
+        # No clear answer (exchange unreachable): not recorded, the next use asks again.
+        raise CredentialRefused(f"user {user_id}'s key pair could not be verified: {result.detail}",
+                                reason=result.reason)
+    async with user_tx(conn, user_id):
+        await _record(conn, user_id, result, actor="executor")
+    if not result.ok:
+        raise CredentialRefused(f"user {user_id}'s key pair failed verification: {result.detail}",
+                                reason=result.reason)
+
+
+async def _record(conn: AppConnection, user_id: UUID, result: key_checks.Verification, *, actor: str) -> None:
+    await conn.execute(_RECORD_VERIFICATION,
+                       {"checks": driver.Jsonb(result.checks), "reason": result.reason, "user_id": user_id})
+    await audit.record(conn, user_id, actor, "credential.verified", "exchange_credential", None,
+                       {"checks": result.checks, "reason": result.reason})
 
 
 def _masked(api_key: str) -> str:

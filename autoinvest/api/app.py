@@ -9,10 +9,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from autoinvest.db.tx import connect
 from autoinvest.errors import DatabaseError
 from autoinvest.observability import health, metrics
+from autoinvest.observability.clock_skew import ClockFence
 
 
 def create_app(*, app_url: str, exchange_url: str, loops: tuple[str, ...], stale_after_s: float,
-               failing_after: int = health.FAILING_RUNS) -> FastAPI:
+               failing_after: int = health.FAILING_RUNS,
+               clock: ClockFence | None = None) -> FastAPI:
     """Build the operator app for one process."""
     app = FastAPI(title="Auto Invest Oracle", docs_url=None, redoc_url=None)
 
@@ -28,7 +30,8 @@ def create_app(*, app_url: str, exchange_url: str, loops: tuple[str, ...], stale
             return JSONResponse({"healthy": False, "database": {"ok": False, "error": _error_name(exc)}}, 503)
         try:
             result = await health.check(conn, exchange_url=exchange_url, expected_loops=loops,
-                                        stale_after_s=stale_after_s, failing_after=failing_after)
+                                        stale_after_s=stale_after_s, failing_after=failing_after,
+                                        clock=clock)
         finally:
             await conn.close()
         return JSONResponse({"healthy": result.healthy, **result.report}, 200 if result.healthy else 503)

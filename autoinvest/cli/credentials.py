@@ -26,9 +26,10 @@ def set_credential(
                                help="The exchange API secret (prompted, hidden, when omitted)."),
     exchange_url: str | None = typer.Option(None, "--exchange-url", help="Exchange base URL for this key."),
 ) -> None:
-    """Store a user's exchange key for a purpose (replacing any previous one); prints the credential id."""
+    """Store a user's exchange key for a purpose (replacing any previous one) once the exchange has shown what it
+    may do: a read-only key refused trading, a trade key refused withdrawals, both keys on one account. Prints the
+    credential id."""
     from autoinvest.accounts import inputs, vault
-    from autoinvest.db.tx import user_tx
 
     user_id = parse_id(user, field="--user")
     key_purpose = inputs.parse_purpose(purpose)
@@ -37,8 +38,8 @@ def set_credential(
 
     async def work(conn: AppConnection) -> UUID:
         user_owner = await owner(conn, "user", user_id)
-        async with user_tx(conn, user_owner):
-            return await vault.set_credential(conn, user_owner, key_purpose, key, secret, s,
-                                              exchange_url=exchange_url, actor=actor())
+        # Verified against the exchange first (with the other purpose's key, when stored): a refusal stores nothing.
+        return await vault.store_verified(conn, user_owner, key_purpose, key, secret, s,
+                                          exchange_url=exchange_url, actor=actor())
 
     print(run(s, work))

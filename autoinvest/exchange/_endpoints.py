@@ -38,3 +38,9 @@ ORDERS = Endpoint("GET /orders", "private_get_orders", 5)
 TRADES = Endpoint("GET /trades", "private_get_trades", 5)
 PLACE_ORDER = Endpoint("POST /order", "private_post_order", 1, changes_state=True)
 CANCEL_ORDER = Endpoint("DELETE /order", "private_delete_order", 1, changes_state=True)
+DEPOSIT = Endpoint("GET /deposit", "private_get_deposit", 1)
+# The key-permission probes (exchange/verify.py). Neither can change anything even if the exchange accepted it:
+# the cancel names a random order id, the withdrawal is below every minimum to an address that cannot exist.
+# So they are not state-changing, and a read-only session may send them: asking the exchange is their point.
+PROBE_CANCEL = Endpoint("DELETE /order (permission probe)", "private_delete_order", 1)
+PROBE_WITHDRAWAL = Endpoint("POST /withdrawal (permission probe)", "private_post_withdrawal", 1)

@@ -14,7 +14,7 @@ from autoinvest.execution import preflight
 from autoinvest.execution.failpoints import failpoint
 from autoinvest.lifecycle import executions, reservations
 from autoinvest.lifecycle.executions import Execution
-from autoinvest.observability import metrics
+from autoinvest.observability import clock_skew, metrics
 from autoinvest.policy import decide_kill_switches
 
 QUOTE = "EUR"
@@ -25,6 +25,7 @@ INSUFFICIENT_EXCHANGE_BALANCE = "INSUFFICIENT_EXCHANGE_BALANCE"
 class SubmitSettings:
     operator_id: int
     access_window_ms: int
+    clock: clock_skew.ClockFence
 
 
 def order_request(execution: Execution, operator_id: int) -> OrderRequest:
@@ -39,6 +40,9 @@ def order_request(execution: Execution, operator_id: int) -> OrderRequest:
 async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, reader: MarketData, trader: Trading,
                  settings: SubmitSettings) -> tuple[Execution, OrderReport | None]:
     """Send the execution's order at most once; return its state and the exchange's report when acked."""
+    # The clock-skew fence (guarantee 16): raises before anything changes, so the execution stays CLAIMED and
+    # the executor tries it again once the clocks agree.
+    await clock_skew.check(conn, settings.clock)
     async with user_tx(conn, user_id):
         execution = await executions.get(conn, execution_id, lock=True)
         assert execution is not None, execution_id

@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 
 from autoinvest.db.tx import AppConnection, system_tx
+from autoinvest.observability import clock_skew
+from autoinvest.policy.clock_skew import skew_refusal
 
 #: Consecutive failed reconciliation runs of one profile that make the process unhealthy (the default of the
 #: setting ``AUTOINVEST_RECONCILE_FAILING_RUNS``): one failure may be a blip, three in a row (90 s) is not.
@@ -22,9 +24,10 @@ class Health:
 
 
 async def check(conn: AppConnection, *, exchange_url: str, expected_loops: tuple[str, ...],
-                stale_after_s: float, failing_after: int = FAILING_RUNS) -> Health:
-    """Collect the health report; unhealthy when the database or exchange fails, a loop is stale or a profile's
-    last ``failing_after`` reconciliation runs all ended with an error."""
+                stale_after_s: float, failing_after: int = FAILING_RUNS,
+                clock: clock_skew.ClockFence | None = None) -> Health:
+    """Collect the health report; unhealthy when the database or exchange fails, a loop is stale, a profile's
+    last ``failing_after`` reconciliation runs all ended with an error, or the exchange's clock is off."""
     report: dict[str, Any] = {}
     healthy = True
     try:
@@ -58,7 +61,19 @@ async def check(conn: AppConnection, *, exchange_url: str, expected_loops: tuple
     healthy &= not failing
     report["exchange"] = await _exchange(exchange_url)
     healthy &= bool(report["exchange"]["ok"])
+    if clock is not None:  # a process that sends orders: unhealthy while the clock-skew fence holds them
+        report["clock_skew"] = await _clock_skew(conn, clock)
+        healthy &= bool(report["clock_skew"]["ok"])
     return Health(healthy, report)
+
+
+async def _clock_skew(conn: AppConnection, clock: clock_skew.ClockFence) -> dict[str, Any]:
+    measured = await clock_skew.last(conn, clock.exchange_url)
+    reason = skew_refusal(measured, bound_ms=clock.bound_ms, max_age_s=clock.max_age_s)
+    return {"ok": reason is None, "reason": reason, "bound_ms": clock.bound_ms,
+            "skew_ms": None if measured is None else measured.skew_ms,
+            "round_trip_ms": None if measured is None else measured.round_trip_ms,
+            "age_s": None if measured is None else round(measured.age_s, 3)}
 
 
 async def _exchange(exchange_url: str) -> dict[str, Any]:

@@ -89,3 +89,7 @@ RECONCILE_SHORTFALL_PAUSES = Counter("autoinvest_reconcile_shortfall_pauses_tota
 LEDGER_CHECK_DIFFERENCES_FOUND = Counter("autoinvest_ledger_check_differences_found_total",
                                          "Capital accounts found differing from their entries, summed over checks.",
                                          registry=REGISTRY)
+# -- the clock-skew fence (observability/clock_skew.py)
+CLOCK_SKEW = Gauge("autoinvest_exchange_clock_skew_seconds",
+                   "Last measured exchange clock minus database clock (negative: the exchange is behind).",
+                   ["exchange"], registry=REGISTRY)

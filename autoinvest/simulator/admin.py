@@ -104,8 +104,13 @@ def post_clock(ctx: Ctx) -> Any:
     advance = ctx.body.get("advance_ms", 0)
     if isinstance(advance, bool) or not isinstance(advance, int) or advance < 0:
         raise AdminError("advance_ms must be a non-negative integer")
+    offset = ctx.body.get("offset_ms")
+    if offset is not None:
+        if isinstance(offset, bool) or not isinstance(offset, int):
+            raise AdminError("offset_ms must be an integer (ms the exchange's clock runs ahead; negative: behind)")
+        ctx.ex.clock.offset_ms = offset
     ctx.ex.advance(advance)
-    return {"time": ctx.ex.now(), "speed": ctx.ex.clock.speed}
+    return {"time": ctx.ex.now(), "speed": ctx.ex.clock.speed, "offset_ms": ctx.ex.clock.offset_ms}
 
 
 def post_faults(ctx: Ctx) -> Any:

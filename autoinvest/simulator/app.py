@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from autoinvest.simulator import admin, private, public
+from autoinvest.simulator import admin, funds, private, public
 from autoinvest.simulator.clock import wall_ms
 from autoinvest.simulator.errors import ApiError, rate_limited
 from autoinvest.simulator.exchange import Exchange
@@ -36,7 +36,7 @@ log = logging.getLogger("autoinvest.simulator")
 # Set by the server's HTTP protocol for each request, so that a fault can abort the TCP connection itself.
 CURRENT_TRANSPORT: ContextVar[asyncio.Transport | None] = ContextVar("simulator_transport", default=None)
 
-V2_ROUTES: list[Route] = [*public.ROUTES, *private.ROUTES]
+V2_ROUTES: list[Route] = [*public.ROUTES, *private.ROUTES, *funds.ROUTES]
 TICK_SECONDS = 1.0
 SAVE_EVERY_SECONDS = 5.0
 
@@ -125,7 +125,8 @@ class SimulatorApp:
         try:
             body = _parse_body(raw_body) if method in ("POST", "PUT") else {}
             self.ex.sync()
-            key = authenticate(headers, method, target, raw_body, self.ex.accounts, wall_ms(), route.private)
+            key = authenticate(headers, method, target, raw_body, self.ex.accounts, self.ex.clock.exchange_ms(),
+                               route.private)
             client = scope.get("client") or ("unknown", 0)
             who = f"key:{key.key}" if key else f"ip:{client[0]}"
             if key is not None:

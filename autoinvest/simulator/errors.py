@@ -31,7 +31,10 @@ MESSAGES: dict[int, str] = {
     309: "The signature is invalid.",
     310: "This key does not allow trading actions.",
     311: "This key does not allow showing account information.",
+    312: "This key does not allow withdrawal of funds.",
     404: "The exchange is in maintenance. Please try again later.",
+    406: "Your withdrawal is too small.",
+    412: "The address you are trying to withdraw to is invalid.",
 }
 
 

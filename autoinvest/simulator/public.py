@@ -46,9 +46,10 @@ def _path_market(ctx: Ctx) -> MarketPrices:
     return ctx.ex.prices.markets[name]
 
 
-def get_time(_ctx: Ctx) -> Any:
-    # Wall time: it is the clock the access window is checked against.
-    return {"time": wall_ms(), "timeNs": time.time_ns()}
+def get_time(ctx: Ctx) -> Any:
+    # The exchange's wall clock (with its offset): it is the clock the access window is checked against.
+    now_ms = ctx.ex.clock.exchange_ms()
+    return {"time": now_ms, "timeNs": time.time_ns() + (now_ms - wall_ms()) * 1_000_000}
 
 
 def get_markets(ctx: Ctx) -> Any:

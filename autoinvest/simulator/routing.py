@@ -57,7 +57,7 @@ class Route:
     handler: Handler
     weight: Weight
     private: bool = False
-    permission: str | None = None  # "view", "trade", or "view|trade" (either)
+    permission: str | None = None  # "view", "trade", "withdraw", or "view|trade" (either)
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method != self.method:
@@ -70,6 +70,8 @@ class Route:
             return
         allowed = set(self.permission.split("|"))
         if not allowed & key.permissions:
+            if allowed == {"withdraw"}:
+                raise ApiError(312)
             raise ApiError(310 if "trade" in allowed and "view" not in allowed else 311)
 
 

@@ -179,6 +179,14 @@ CREATE TABLE public.capital_accounts (
 );
 ALTER TABLE ONLY public.capital_accounts FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.capital_accounts OWNER TO autoinvest_owner;
+CREATE TABLE public.exchange_clock_skew (
+    exchange_url text NOT NULL,
+    skew_ms bigint NOT NULL,
+    round_trip_ms bigint NOT NULL,
+    measured_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT exchange_clock_skew_round_trip_ms_check CHECK ((round_trip_ms >= 0))
+);
+ALTER TABLE public.exchange_clock_skew OWNER TO autoinvest_owner;
 CREATE TABLE public.exchange_credentials (
     id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -187,7 +195,11 @@ CREATE TABLE public.exchange_credentials (
     secret_encrypted text NOT NULL,
     exchange_url text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT exchange_credentials_purpose_check CHECK ((purpose = ANY (ARRAY['readonly'::text, 'trade'::text])))
+    verified_at timestamp with time zone,
+    verification_checks jsonb,
+    verification_reason text,
+    CONSTRAINT exchange_credentials_purpose_check CHECK ((purpose = ANY (ARRAY['readonly'::text, 'trade'::text]))),
+    CONSTRAINT exchange_credentials_verification_complete CHECK ((((verified_at IS NULL) = (verification_checks IS NULL)) AND ((verification_reason IS NULL) OR (verified_at IS NOT NULL))))
 );
 ALTER TABLE ONLY public.exchange_credentials FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.exchange_credentials OWNER TO autoinvest_owner;
@@ -579,6 +591,8 @@ ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.capital_accounts
     ADD CONSTRAINT capital_accounts_pkey PRIMARY KEY (profile_id);
+ALTER TABLE ONLY public.exchange_clock_skew
+    ADD CONSTRAINT exchange_clock_skew_pkey PRIMARY KEY (exchange_url);
 ALTER TABLE ONLY public.exchange_credentials
     ADD CONSTRAINT exchange_credentials_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.exchange_credentials
@@ -793,6 +807,7 @@ REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text,
 GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_app;
 GRANT SELECT,INSERT ON TABLE public.audit_log TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.capital_accounts TO autoinvest_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_clock_skew TO autoinvest_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.exchange_credentials TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_orders TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.executions TO autoinvest_app;

@@ -16,7 +16,7 @@ CLI = [sys.executable, "-m", "autoinvest.cli"]
 
 def env_for(db: DatabaseUnderTest, sim: RunningSimulator, **extra: str) -> dict[str, str]:
     return db.env(AUTOINVEST_EXCHANGE_URL=sim.url, AUTOINVEST_ACCESS_WINDOW_MS="2000",
-                  AUTOINVEST_CLOCK_SKEW_MS="500", AUTOINVEST_RESOLVER_GRACE_S="0", **vault_env(), **extra)
+                  AUTOINVEST_CLOCK_SKEW_MS="500", AUTOINVEST_RESOLVER_GRACE_S="3", **vault_env(), **extra)
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:

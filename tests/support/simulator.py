@@ -87,6 +87,10 @@ class AdminClient:
         """0 pauses the automatic clock (prices move only by set_price/advance); 1 is real time."""
         self._call("POST", "/clock", json={"speed": speed})
 
+    def set_clock_offset(self, offset_ms: int) -> None:
+        """Shift the exchange's own clock (`/time` and the signature window) by `offset_ms` (negative: behind)."""
+        self._call("POST", "/clock", json={"offset_ms": offset_ms})
+
     def fault(
         self, endpoint: str, kind: str, probability: float = 1.0, count: int | None = None, latency_ms: int = 0
     ) -> None:

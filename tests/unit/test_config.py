@@ -27,6 +27,9 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     ({"AUTOINVEST_HTTP_PORT": "eighty"}, "AUTOINVEST_HTTP_PORT", "CONFIG_INVALID_VALUE"),
     ({"AUTOINVEST_ACCESS_WINDOW_MS": "70000"}, "AUTOINVEST_ACCESS_WINDOW_MS", "CONFIG_INVALID_VALUE"),
     ({"AUTOINVEST_NO_SUCH_THING": "1"}, "AUTOINVEST_NO_SUCH_THING", "CONFIG_UNKNOWN_KEY"),
+    # The resolver must wait out the signing window plus the fence's skew bound (10 + 5 s by default).
+    ({"AUTOINVEST_RESOLVER_GRACE_S": "14"}, "AUTOINVEST_RESOLVER_GRACE_S", "CONFIG_RESOLVER_GRACE_TOO_SHORT"),
+    ({"AUTOINVEST_CLOCK_SKEW_BOUND_MS": "6000"}, "AUTOINVEST_RESOLVER_GRACE_S", "CONFIG_RESOLVER_GRACE_TOO_SHORT"),
 ])
 def test_bad_settings_exit_non_zero_naming_the_variable(env: dict[str, str], variable: str, reason: str,
                                                        tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from tests.integration.accounts.conftest import CliResult, row_counts
+from tests.support.simulator import RunningSimulator
 
 Cli = Callable[..., CliResult]
 Admin = psycopg.Connection[dict[str, Any]]
@@ -30,7 +31,7 @@ def _one(admin: Admin, query: str, *params: object) -> dict[str, Any]:
     return row
 
 
-def test_every_command_as_a_subprocess(run_cli: Cli, invoke: Cli, admin: Admin) -> None:
+def test_every_command_as_a_subprocess(run_cli: Cli, invoke: Cli, admin: Admin, simulator: RunningSimulator) -> None:
     email = f"op-{uuid.uuid4().hex[:8]}@example.org"
     user_id = _id(run_cli("users", "create", email))
     assert _one(admin, "SELECT email, kill_switch FROM users WHERE id = %s", user_id) == {
@@ -51,9 +52,10 @@ def test_every_command_as_a_subprocess(run_cli: Cli, invoke: Cli, admin: Admin) 
     assert _one(admin, "SELECT count(*) AS n FROM scan_jobs WHERE profile_id = %s AND user_id = %s",
                 profile_id, user_id)["n"] == 1
 
-    secret = "s3cr3t-" + uuid.uuid4().hex
-    result = run_cli("credentials", "set", "--user", str(user_id), "--purpose", "readonly", "--key", "key-abcdefgh",
-                     "--secret", secret)
+    view_key = simulator.admin.create_account({"EUR": "10"}, ["view"])  # the exchange checks the key before storing
+    secret = view_key.api_secret
+    result = run_cli("credentials", "set", "--user", str(user_id), "--purpose", "readonly", "--key", view_key.api_key,
+                     "--secret", secret, "--exchange-url", simulator.url)
     credential_id = _id(result)
     assert secret not in result.stdout + result.stderr
     stored = _one(admin, "SELECT e::text AS row FROM exchange_credentials e WHERE id = %s", credential_id)
