@@ -7,8 +7,8 @@ Before its loops start, a worker
    actor ``recovery``) and is reported: it is never traded on until an operator has repaired it
    (``autoinvest ledger rebuild``) and switched it back on;
 2. resolves SUBMITTING executions by asking the exchange (the resolver, once);
-3. reconciles every account with live executions: open orders, fills and balances from the exchange, applied
-   through the lifecycle handlers.
+3. reconciles every account (with an active profile): open orders, fills and balances from the exchange,
+   applied through the lifecycle handlers; orders no execution row knows (a restored database) are adopted.
 
 Steps 2 and 3 talk to the exchange and are bounded by ``exchange_budget_s``: when the exchange is down the
 worker continues to its loops; unresolved executions stay SUBMITTING (never resent) and are picked up by the
@@ -39,8 +39,9 @@ PAUSE_REASON = "LEDGER_MISMATCH_AT_START"
 DEFAULT_EXCHANGE_BUDGET_S = 20.0
 
 _ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
-_LIVE: LiteralString = ("SELECT DISTINCT user_id FROM (SELECT * FROM execution_ids_in_state('SUBMITTING', 0, 1000)"
-                        " UNION ALL SELECT * FROM execution_ids_in_state('SUBMITTED', 0, 1000)) AS live")
+# Every account, not only those with live executions: after a database restore the exchange may hold orders
+# of which no execution row survived, and reconciliation adopts them before the executor could resend.
+_LIVE: LiteralString = "SELECT DISTINCT user_id FROM active_profile_ids()"
 _TRADING_ENABLED: LiteralString = "SELECT trading_enabled FROM profile_policies WHERE profile_id = %(id)s"
 
 
@@ -59,8 +60,10 @@ class RecoveryReport:
 
 
 async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSettings,
-                  exchange_budget_s: float = DEFAULT_EXCHANGE_BUDGET_S) -> RecoveryReport:
-    """Run the start-up recovery; returns what it found. Never raises for exchange trouble."""
+                  exchange_budget_s: float = DEFAULT_EXCHANGE_BUDGET_S,
+                  lookup_for: loops.LookupForFn | None = None) -> RecoveryReport:
+    """Run the start-up recovery; returns what it found. Never raises for exchange trouble. ``lookup_for``: the
+    trade clients the resolver decides with (the worker passes them; without, the read-only clients)."""
     report = RecoveryReport()
     conn = await tx.connect(app_url)
     try:
@@ -70,7 +73,8 @@ async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSet
     # Its own connection: a timeout may cancel it mid-call, after which it is closed rather than reused.
     exchange_conn = await tx.connect(app_url)
     try:
-        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, loop_settings, report), exchange_budget_s)
+        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, lookup_for or reader_for, loop_settings,
+                                               report), exchange_budget_s)
     except TimeoutError:
         report.timed_out = True
         log.warning("recovery: exchange phase timed out; continuing", extra={"budget_s": exchange_budget_s})
@@ -108,9 +112,9 @@ async def _pause(conn: AppConnection, profile_id: UUID, user_id: UUID, details: 
     return True
 
 
-async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, loop_settings: LoopSettings,
-                          report: RecoveryReport) -> None:
-    report.resolved = await loops.resolver_pass(conn, reader_for=reader_for, settings=loop_settings)
+async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, lookup_for: loops.LookupForFn,
+                          loop_settings: LoopSettings, report: RecoveryReport) -> None:
+    report.resolved = await loops.resolver_pass(conn, lookup_for=lookup_for, settings=loop_settings)
     async with system_tx(conn):
         cur = await conn.execute(_LIVE)
         users = sorted(r["user_id"] for r in await cur.fetchall())

@@ -17,6 +17,7 @@ from autoinvest.db.tx import AppConnection, make_pool, system_tx, user_tx
 from autoinvest.errors import ExchangeUnavailable
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
+from autoinvest.execution import failpoints
 from autoinvest.execution.claim import Outcome, claim
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute, resolve
@@ -205,7 +206,7 @@ async def test_a_balance_drained_between_claim_and_send_is_not_placed(
                                          trader=clients.trader, settings=runtime.submit_settings(settings))
     finally:
         await clients.close()
-    assert report is None and execution.state == "NOT_PLACED"
+    assert report is None and execution.state == "REJECTED"  # refused before the SUBMITTING commit: never sent
     assert "INSUFFICIENT_EXCHANGE_BALANCE" in execution.reasons
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
     assert await _reserved(app_conn, t) == 0
@@ -236,7 +237,7 @@ async def test_a_dropped_response_leaves_one_order_resolved_by_lookup(
     assert again.outcome is ExecutionOutcome.ALREADY_CLAIMED  # never resent
     reader = market_data(_view(t, simulator))
     try:
-        resolved = await resolve(app_conn, result.execution_id, reader=reader,  # type: ignore[arg-type]
+        resolved = await resolve(app_conn, result.execution_id, lookup=reader,  # type: ignore[arg-type]
                                  settings=runtime.resolve_settings(settings))
     finally:
         await reader.close()
@@ -265,15 +266,26 @@ async def test_an_order_the_exchange_never_got_is_not_placed_after_the_window(
     reader = market_data(_view(t, simulator))
     rs = runtime.resolve_settings(settings)
     try:
-        early = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        early = await resolve(app_conn, result.execution_id, lookup=reader, settings=rs)  # type: ignore[arg-type]
         assert early.state == "SUBMITTING" and early.not_found_count == 0  # inside the window proves nothing
         await asyncio.sleep((settings.access_window_ms + settings.clock_skew_ms) / 1000 + 0.2)
-        once = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        once = await resolve(app_conn, result.execution_id, lookup=reader, settings=rs)  # type: ignore[arg-type]
         assert once.state == "SUBMITTING" and once.not_found_count == 1
-        twice = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        again = await resolve(app_conn, result.execution_id, lookup=reader, settings=rs)  # type: ignore[arg-type]
+        assert again.state == "SUBMITTING" and again.not_found_count == 1  # back to back: spaced, not counted
+        await _last_not_found_ms_ago(app_conn, t, result.execution_id, settings.access_window_ms)
+        twice = await resolve(app_conn, result.execution_id, lookup=reader, settings=rs)  # type: ignore[arg-type]
+        assert twice.state == "NOT_PLACED" and "NOT_FOUND_AFTER_WINDOW" in twice.reasons
+        assert twice.confirmed_at is None and await _reserved(app_conn, t) > 0  # provisional: still reserved
+        early_confirm = await resolve(app_conn, result.execution_id, lookup=reader,  # type: ignore[arg-type]
+                                      settings=rs)
+        assert early_confirm.confirmed_at is None  # a look before confirm_after proves nothing
+        await _confirm_due(app_conn, t, result.execution_id)
+        confirmed = await resolve(app_conn, result.execution_id, lookup=reader,  # type: ignore[arg-type]
+                                  settings=rs)
     finally:
         await reader.close()
-    assert twice.state == "NOT_PLACED" and "NOT_FOUND_AFTER_WINDOW" in twice.reasons
+    assert confirmed.state == "NOT_PLACED" and confirmed.confirmed_at is not None
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
     assert await _reserved(app_conn, t) == 0
 
@@ -297,17 +309,14 @@ async def _switch(conn: AppConnection, t: TradingTenant, level: str, *, on: bool
 
 async def test_an_order_is_signed_at_its_committed_submit_ts_so_a_late_send_is_refused(
         app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
-    # A short window, and a balance re-check (between the SUBMITTING commit and the send) slower than
-    # window + skew: signed at submit_ts the exchange refuses the order; signed at send time it would place it.
+    # A short window, and a stall between the SUBMITTING commit and the send longer than window + skew:
+    # signed at submit_ts the exchange refuses the order; signed at send time it would place it.
     settings = settings_for(simulator, tmp_path, access_window_ms=500, clock_skew_ms=250)
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
-    delay_ms = 2 * (settings.access_window_ms + settings.clock_skew_ms)
-    simulator.admin.fault("GET /balance", "latency", count=1, latency_ms=delay_ms)
-    try:
+    delay_s = 2 * (settings.access_window_ms + settings.clock_skew_ms) / 1000
+    with failpoints.delayed("before-send", delay_s):
         result = await _execute(app_conn, proposal, settings)
-    finally:
-        simulator.admin.clear_faults()
     assert result.outcome is ExecutionOutcome.REJECTED and result.state == "REJECTED", result
     assert result.reasons == ("EXCHANGE_AUTH_FAILED",)  # Bitvavo 304: outside the access window; definitive
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
@@ -330,14 +339,25 @@ async def test_a_lookup_inside_the_skew_margin_after_the_window_does_not_count(
     rs = runtime.resolve_settings(settings)
     try:
         await _submitted_ms_ago(app_conn, t, result.execution_id, window + skew // 2)
-        inside = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        inside = await resolve(app_conn, result.execution_id, lookup=reader, settings=rs)  # type: ignore[arg-type]
         assert inside.state == "SUBMITTING" and inside.not_found_count == 0  # past the window, not past the skew
         await _submitted_ms_ago(app_conn, t, result.execution_id, window + skew + skew // 2)
-        past = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        past = await resolve(app_conn, result.execution_id, lookup=reader, settings=rs)  # type: ignore[arg-type]
         assert past.state == "SUBMITTING" and past.not_found_count == 1
-        ended = await resolve(app_conn, result.execution_id, reader=reader, settings=rs)  # type: ignore[arg-type]
+        await _last_not_found_ms_ago(app_conn, t, result.execution_id, window)
+        ended = await resolve(app_conn, result.execution_id, lookup=reader, settings=rs)  # type: ignore[arg-type]
     finally:
         await reader.close()
     assert ended.state == "NOT_PLACED" and "NOT_FOUND_AFTER_WINDOW" in ended.reasons
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
-    assert await _reserved(app_conn, t) == 0
+
+
+async def _last_not_found_ms_ago(conn: AppConnection, t: TradingTenant, execution_id: object, ms: int) -> None:
+    async with user_tx(conn, t.user_id):
+        await conn.execute("UPDATE executions SET last_not_found_at = now() - make_interval(secs => %s / 1000.0)"
+                           " WHERE id = %s", (ms, execution_id))
+
+
+async def _confirm_due(conn: AppConnection, t: TradingTenant, execution_id: object) -> None:
+    async with user_tx(conn, t.user_id):
+        await conn.execute("UPDATE executions SET confirm_after = now() WHERE id = %s", (execution_id,))

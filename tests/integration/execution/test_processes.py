@@ -83,7 +83,7 @@ async def _settle(conn: AppConnection, settings: Settings) -> None:
         return await runtime.reader_for(c, user_id, settings)
 
     for _ in range(2):  # "not found" must be seen twice after the window
-        await loops.resolver_pass(conn, reader_for=reader_for, settings=s)
+        await loops.resolver_pass(conn, lookup_for=reader_for, settings=s)
     await loops.monitor_pass(conn, reader_for=reader_for, grace_s=0)
 
 
@@ -92,11 +92,12 @@ async def _wait_terminal(conn: AppConnection, user_id: UUID, proposal: UUID, tim
     state = "none"
     while time.monotonic() < deadline:
         async with user_tx(conn, user_id):
-            cur = await conn.execute("SELECT state FROM executions WHERE proposal_id = %s", (proposal,))
+            cur = await conn.execute("SELECT state, confirmed_at FROM executions WHERE proposal_id = %s",
+                                     (proposal,))
             row = await cur.fetchone()
         state = row["state"] if row else "none"
-        if state in ("FILLED", "CANCELED", "REJECTED", "NOT_PLACED"):
-            return state
+        if state in ("FILLED", "CANCELED", "REJECTED") or (state == "NOT_PLACED" and row and row["confirmed_at"]):
+            return state  # a NOT_PLACED is final once a later look has confirmed it
         await asyncio.sleep(0.3)
     return state
 

@@ -79,7 +79,7 @@ async def test_recovery_resolves_submitting_executions_before_any_loop_runs(
                   (lost_result.execution_id,))
     reader = await _reader(conn, lost.user_id, settings)
     try:
-        first = await resolve(conn, lost_result.execution_id, reader=reader,  # type: ignore[arg-type]
+        first = await resolve(conn, lost_result.execution_id, lookup=reader,  # type: ignore[arg-type]
                               settings=runtime.resolve_settings(settings))
     finally:
         await reader.close()
