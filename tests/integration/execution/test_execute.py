@@ -5,24 +5,29 @@ from __future__ import annotations
 import asyncio
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
+import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from autoinvest import runtime
-from autoinvest.accounts import kill_switch, proposals
+from autoinvest import recovery, runtime
+from autoinvest.accounts import kill_switch, proposals, vault
 from autoinvest.config import Settings
-from autoinvest.db.tx import AppConnection, make_pool, system_tx, user_tx
+from autoinvest.db.tx import AppConnection, connect, make_pool, system_tx, user_tx
 from autoinvest.errors import ExchangeUnavailable
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
+from autoinvest.exchange.trade import trading
 from autoinvest.execution import failpoints
 from autoinvest.execution.claim import Outcome, claim
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute, resolve
-from autoinvest.execution.submit import submit
+from autoinvest.execution.submit import order_request, submit
 from autoinvest.ledger import repo as ledger_repo
+from autoinvest.lifecycle import executions
+from autoinvest.observability import metrics
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
@@ -361,3 +366,208 @@ async def _last_not_found_ms_ago(conn: AppConnection, t: TradingTenant, executio
 async def _confirm_due(conn: AppConnection, t: TradingTenant, execution_id: object) -> None:
     async with user_tx(conn, t.user_id):
         await conn.execute("UPDATE executions SET confirm_after = now() WHERE id = %s", (execution_id,))
+
+
+# ---------------------------------------------------------------- issue 11: exchange truth, round 2
+
+def _trade(t: TradingTenant, sim: RunningSimulator) -> Credential:
+    return Credential(api_key=t.trade_key.api_key, api_secret=t.trade_key.api_secret, purpose="trade",  # type: ignore[arg-type]
+                      base_url=sim.url)
+
+
+async def test_an_order_that_lands_after_not_placed_kept_its_reservation_and_goes_back_to_submitted(
+        app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    settings = settings_for(simulator, tmp_path, access_window_ms=1000, clock_skew_ms=250)
+    fence_s = (settings.access_window_ms + settings.clock_skew_ms) / 1000
+    t, proposal, result = await _sent_but_never_received(app_conn, simulator, settings)
+    placer = trading(_trade(t, simulator))
+    rs = runtime.resolve_settings(settings)
+    try:
+        await asyncio.sleep(fence_s + 0.1)
+        await resolve(app_conn, result.execution_id, lookup=placer, settings=rs)  # type: ignore[arg-type]
+        await asyncio.sleep(settings.access_window_ms / 1000 + 0.1)  # the second look, spaced
+        provisional = await resolve(app_conn, result.execution_id, lookup=placer, settings=rs)  # type: ignore[arg-type]
+        assert provisional.state == "NOT_PLACED", provisional
+        assert await _reserved(app_conn, t) > 0, "NOT_PLACED released its reservation before a later look"
+        second = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id), settings)
+        assert second.outcome is ExecutionOutcome.WAITING, "an unconfirmed NOT_PLACED did not count as live"
+        # The exchange processes the order after all (Bitvavo 107/108/109: it may still have succeeded).
+        await placer.place_order(order_request(provisional, settings.operator_id))
+        before = metrics.LATE_ORDERS_FOUND._value.get()
+        await asyncio.sleep(fence_s + 0.1)  # the confirming look comes a window + skew after the decision
+        found = await resolve(app_conn, result.execution_id, lookup=placer, settings=rs)  # type: ignore[arg-type]
+    finally:
+        await placer.close()
+    assert found.state == "FILLED" and "LATE_ORDER_FOUND" in found.reasons, found
+    assert metrics.LATE_ORDERS_FOUND._value.get() == before + 1
+    assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
+    assert await _reserved(app_conn, t) == 0  # the reservation became the position
+
+
+async def test_not_found_is_decided_with_the_key_that_placed_the_order(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    # The read-only key in the vault reaches another account: it would call the order "not found".
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    stranger = simulator.admin.create_account({"EUR": "1000"}, ["view"])
+    async with user_tx(app_conn, t.user_id):
+        await vault.set_credential(app_conn, t.user_id, "readonly", stranger.api_key, stranger.api_secret, settings,
+                                   exchange_url=simulator.url, actor="test")
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    simulator.admin.fault("POST /order", "drop_response_after_processing", count=1)
+    try:
+        result = await _execute(app_conn, proposal, settings)
+    finally:
+        simulator.admin.clear_faults()
+    assert result.state == "SUBMITTING"
+    await _submitted_ms_ago(app_conn, t, result.execution_id, 60_000)
+    [(_, resolver_pass, _)] = runtime.role_passes(settings, ("resolver",))
+    for _ in range(2):
+        await resolver_pass(app_conn)
+        async with user_tx(app_conn, t.user_id):
+            await app_conn.execute("UPDATE executions SET updated_at = now() - interval '1 hour' WHERE id = %s",
+                                   (result.execution_id,))
+        await asyncio.sleep(settings.access_window_ms / 1000 + 0.1)
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT state, exchange_order_id FROM executions WHERE id = %s",
+                                     (result.execution_id,))
+        row = await cur.fetchone()
+    [order] = orders_of(simulator, client_order_id(t.user_id, proposal))
+    assert row is not None and row["state"] in ("SUBMITTED", "FILLED"), (
+        f"decided with the read-only key of another account: {row}")
+    assert row["exchange_order_id"] == order["orderId"]
+
+
+async def test_a_kill_switch_thrown_during_the_balance_check_stops_the_order(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    claimed = await claim(app_conn, t.user_id, proposal)
+    assert claimed.execution is not None
+    simulator.admin.fault("GET /balance", "latency", count=1, latency_ms=1500)  # inside the 2 s access window
+    clients = await runtime.executor_clients(settings)(app_conn, t.user_id)
+    operator = await connect(db.app_url)
+    try:
+        sending = asyncio.create_task(submit(app_conn, t.user_id, claimed.execution.id, reader=clients.reader,
+                                             trader=clients.trader, settings=runtime.submit_settings(settings)))
+        await asyncio.sleep(0.5)  # the balance request is in flight
+        await _switch(operator, t, "user", on=True)
+        execution, report = await sending
+    finally:
+        simulator.admin.clear_faults()
+        await clients.close()
+        await _switch(operator, t, "user", on=False)
+        await operator.close()
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == [], (
+        "the order was sent although the kill switch was thrown during the balance check")
+    assert report is None and execution.state == "REJECTED" and "KILL_SWITCH_USER" in execution.reasons
+    assert await _reserved(app_conn, t) == 0
+
+
+def _as_admin(db: DatabaseUnderTest, sql: str, *params: object) -> None:
+    with psycopg.connect(db.admin_url, autocommit=True) as admin:
+        admin.execute("SET session_replication_role = replica")  # a restore: no triggers, no FK checks
+        admin.execute(sql, params)
+
+
+async def test_a_stale_claim_is_decided_again_before_its_send(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings, max_trades_per_hour=1)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    claimed = await claim(app_conn, t.user_id, proposal)
+    assert claimed.execution is not None
+    # A crash and an outage later: the claim is hours old and the proposal expired meanwhile.
+    _as_admin(db, "UPDATE executions SET created_at = now() - interval '3 hours' WHERE id = %s", claimed.execution.id)
+    _as_admin(db, "UPDATE trade_proposals SET created_at = now() - interval '4 hours',"
+                  " expires_at = now() - interval '1 hour' WHERE id = %s", proposal)
+    clients = await runtime.executor_clients(settings)(app_conn, t.user_id)
+    try:
+        execution, _ = await submit(app_conn, t.user_id, claimed.execution.id, reader=clients.reader,
+                                         trader=clients.trader, settings=runtime.submit_settings(settings))
+    finally:
+        await clients.close()
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == [], "a stale claim was sent undecided"
+    assert execution.state == "REJECTED" and "PROPOSAL_EXPIRED" in execution.reasons, execution
+    assert "STALE_CLAIM_REDECIDED" in execution.reasons
+    assert await _reserved(app_conn, t) == 0
+
+
+async def test_a_stale_claim_still_allowed_is_sent_and_does_not_count_against_itself(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings, max_trades_per_hour=1, cooldown_minutes=60)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    claimed = await claim(app_conn, t.user_id, proposal)
+    assert claimed.execution is not None
+    _as_admin(db, "UPDATE executions SET created_at = now() - interval '2 minutes' WHERE id = %s",
+              claimed.execution.id)
+    clients = await runtime.executor_clients(settings)(app_conn, t.user_id)
+    try:
+        execution, _ = await submit(app_conn, t.user_id, claimed.execution.id, reader=clients.reader,
+                                    trader=clients.trader, settings=runtime.submit_settings(settings))
+    finally:
+        await clients.close()
+    assert execution.state == "SUBMITTED", execution  # its own claim is no earlier trade (cap 1, cooldown)
+    assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
+
+
+async def _restore_before_the_execution(db: DatabaseUnderTest, t: TradingTenant, proposal: UUID,
+                                        last_entry: int, account: dict[str, Any]) -> None:
+    """What a restore of a backup taken before the execution leaves: the proposal APPROVED (a while ago) and
+    no trace of the execution, its order, fills, position or ledger entries."""
+    for table in ("trade_history", "fills", "exchange_orders", "positions"):
+        _as_admin(db, f"DELETE FROM {table} WHERE profile_id = %s", t.profile_id)
+    _as_admin(db, "DELETE FROM ledger_entries WHERE profile_id = %s AND id > %s", t.profile_id, last_entry)
+    _as_admin(db, "DELETE FROM executions WHERE proposal_id = %s", proposal)
+    _as_admin(db, "UPDATE capital_accounts SET allocated = %s, reserved_for_orders = %s, reserved_for_positions = %s,"
+                  " realized_pnl = %s WHERE profile_id = %s", account["allocated"], account["reserved_for_orders"],
+              account["reserved_for_positions"], account["realized_pnl"], t.profile_id)
+    _as_admin(db, "UPDATE trade_proposals SET created_at = created_at - interval '10 minutes',"
+                  " decided_at = decided_at - interval '10 minutes' WHERE id = %s", proposal)
+
+
+async def _backup(app_conn: AppConnection, t: TradingTenant) -> tuple[int, dict[str, Any]]:
+    async with user_tx(app_conn, t.user_id):
+        cur = await app_conn.execute("SELECT coalesce(max(id), 0) AS last FROM ledger_entries WHERE profile_id = %s",
+                                     (t.profile_id,))
+        last = (await cur.fetchone() or {})["last"]
+        cur = await app_conn.execute("SELECT * FROM capital_accounts WHERE profile_id = %s", (t.profile_id,))
+        account = await cur.fetchone()
+    assert account is not None
+    return int(last), dict(account)
+
+
+async def test_a_restored_database_does_not_send_a_second_order(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
+    last_entry, account = await _backup(app_conn, t)
+    first = await _execute(app_conn, proposal, settings)
+    assert first.state == "FILLED", first
+    await _restore_before_the_execution(db, t, proposal, last_entry, account)
+    again = await _execute(app_conn, proposal, settings)
+    orders = orders_of(simulator, client_order_id(t.user_id, proposal))
+    assert len(orders) == 1, f"a restored database sent a second order with the same clientOrderId: {orders}"
+    assert again.state == "FILLED" and again.exchange_order_id == first.exchange_order_id, again
+    assert "ORDER_FOUND_BEFORE_SEND" in again.reasons
+    assert await _reserved(app_conn, t) == 0
+
+
+async def test_start_up_recovery_reconciles_every_account_and_adopts_what_a_restore_lost(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
+    last_entry, account = await _backup(app_conn, t)
+    first = await _execute(app_conn, proposal, settings)
+    assert first.state == "FILLED", first
+    await _restore_before_the_execution(db, t, proposal, last_entry, account)
+
+    async def reader_for(conn: AppConnection, user_id: UUID) -> Any:
+        return await runtime.reader_for(conn, user_id, settings)
+
+    report = await recovery.recover(db.app_url, reader_for=reader_for, loop_settings=runtime.loop_settings(settings))
+    assert str(t.user_id) in report.reconciled, f"start-up recovery did not reconcile the account: {report}"
+    async with user_tx(app_conn, t.user_id):
+        execution = await executions.for_proposal(app_conn, t.user_id, proposal)
+    assert execution is not None and execution.exchange_order_id == first.exchange_order_id, execution
+    again = await _execute(app_conn, proposal, settings)
+    assert again.outcome is ExecutionOutcome.ALREADY_CLAIMED
+    assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
