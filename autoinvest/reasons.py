@@ -184,6 +184,7 @@ _ENTRIES: tuple[Code, ...] = (
     _c("INSUFFICIENT_FREE_CAPITAL", "a deallocation asks for more than the profile's free EUR", _E),
     _c("SCOPE_INVALID", "both --user and --profile were given", _E),
     _c("STATE_INVALID", "a kill-switch state is not on or off", _E),
+    _c("WAIT_INVALID", "kill-switch --wait is outside 0..600 seconds", _E),
     _c("ROLE_UNKNOWN", "an unknown worker role", _E),
     _c("SECRET_INVALID", "an empty API secret", _E),
     _c("API_KEY_INVALID", "an API key is empty or longer than 200 characters", _E),

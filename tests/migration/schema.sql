@@ -68,6 +68,15 @@ CREATE FUNCTION public.execution_state_counts() RETURNS TABLE(state text, n bigi
     SELECT state, count(*) FROM executions GROUP BY state ORDER BY state
 $$;
 ALTER FUNCTION public.execution_state_counts() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.in_flight_execution_ids(p_within_seconds integer) RETURNS TABLE(execution_id uuid, user_id uuid, profile_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT e.id, e.user_id, e.profile_id FROM executions e
+     WHERE e.state IN ('CLAIMED', 'SUBMITTING') AND e.updated_at > now() - make_interval(secs => p_within_seconds)
+     ORDER BY e.updated_at
+$$;
+ALTER FUNCTION public.in_flight_execution_ids(p_within_seconds integer) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.ledger_entries_append_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -696,6 +705,8 @@ REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_
 GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.execution_state_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.profile_ids() FROM PUBLIC;

@@ -31,3 +31,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
 $$;
 REVOKE ALL ON FUNCTION unconfirmed_not_placed_ids(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION unconfirmed_not_placed_ids(integer) TO autoinvest_app;
+
+-- Executions that may be sending right now (CLAIMED or SUBMITTING, moved in the last p_within_seconds), for
+-- `kill-switch on` to report and wait for; older ones are the resolver's or are re-checked at their send.
+CREATE FUNCTION in_flight_execution_ids(p_within_seconds integer)
+RETURNS TABLE (execution_id uuid, user_id uuid, profile_id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT e.id, e.user_id, e.profile_id FROM executions e
+     WHERE e.state IN ('CLAIMED', 'SUBMITTING') AND e.updated_at > now() - make_interval(secs => p_within_seconds)
+     ORDER BY e.updated_at
+$$;
+REVOKE ALL ON FUNCTION in_flight_execution_ids(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION in_flight_execution_ids(integer) TO autoinvest_app;
