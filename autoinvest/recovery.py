@@ -6,7 +6,8 @@ Before its loops start, a worker
    materialised account differs (or whose rebuild breaks the invariant) gets its kill switch set (audited,
    actor ``recovery``) and is reported: it is never traded on until an operator has repaired it
    (``autoinvest ledger rebuild``) and switched it back on;
-2. resolves SUBMITTING executions by asking the exchange (the resolver, once);
+2. resolves SUBMITTING executions by asking the exchange with the trade key (the resolver, once; only in a
+   process that holds the trade vault key);
 3. reconciles every account (with an active profile): open orders, fills and balances from the exchange,
    applied through the lifecycle handlers; orders no execution row knows (a restored database) are adopted.
 
@@ -63,7 +64,8 @@ async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSet
                   exchange_budget_s: float = DEFAULT_EXCHANGE_BUDGET_S,
                   lookup_for: loops.LookupForFn | None = None) -> RecoveryReport:
     """Run the start-up recovery; returns what it found. Never raises for exchange trouble. ``lookup_for``: the
-    trade clients the resolver decides with (the worker passes them; without, the read-only clients)."""
+    trade clients the resolver decides with (the key that placed the order); without (a process holding no
+    trade vault key), step 2 is left to the resolver loop of a process that has one."""
     report = RecoveryReport()
     conn = await tx.connect(app_url)
     try:
@@ -73,8 +75,8 @@ async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSet
     # Its own connection: a timeout may cancel it mid-call, after which it is closed rather than reused.
     exchange_conn = await tx.connect(app_url)
     try:
-        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, lookup_for or reader_for, loop_settings,
-                                               report), exchange_budget_s)
+        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, lookup_for, loop_settings, report),
+                               exchange_budget_s)
     except TimeoutError:
         report.timed_out = True
         log.warning("recovery: exchange phase timed out; continuing", extra={"budget_s": exchange_budget_s})
@@ -112,9 +114,10 @@ async def _pause(conn: AppConnection, profile_id: UUID, user_id: UUID, details: 
     return True
 
 
-async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, lookup_for: loops.LookupForFn,
+async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, lookup_for: loops.LookupForFn | None,
                           loop_settings: LoopSettings, report: RecoveryReport) -> None:
-    report.resolved = await loops.resolver_pass(conn, lookup_for=lookup_for, settings=loop_settings)
+    if lookup_for is not None:
+        report.resolved = await loops.resolver_pass(conn, lookup_for=lookup_for, settings=loop_settings)
     async with system_tx(conn):
         cur = await conn.execute(_LIVE)
         users = sorted(r["user_id"] for r in await cur.fetchall())

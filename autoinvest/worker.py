@@ -121,7 +121,9 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
         return await runtime.lookup_for(c, user_id, settings)
 
     # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py.
-    await recovery.recover(app_url, reader_for=reader_for, lookup_for=lookup_for,
+    # Only a process that runs the executor or resolver holds the trade vault key the resolver decides with.
+    trades = bool({"executor", "resolver"} & set(roles))
+    await recovery.recover(app_url, reader_for=reader_for, lookup_for=lookup_for if trades else None,
                            loop_settings=runtime.loop_settings(settings))
     await asyncio.gather(*(_loop(role, app_url, one_pass, stop, poll_s, channel)
                            for role, one_pass, channel in runtime.role_passes(settings, roles)))
