@@ -42,7 +42,7 @@ DEFAULT_EXCHANGE_BUDGET_S = 20.0
 _ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
 # Every account, not only those with live executions: after a database restore the exchange may hold orders
 # of which no execution row survived, and reconciliation adopts them before the executor could resend.
-_LIVE: LiteralString = "SELECT DISTINCT user_id FROM active_profile_ids()"
+_ACCOUNTS: LiteralString = "SELECT DISTINCT user_id FROM active_profile_ids()"
 _TRADING_ENABLED: LiteralString = "SELECT trading_enabled FROM profile_policies WHERE profile_id = %(id)s"
 
 
@@ -119,7 +119,7 @@ async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, lookup_for
     if lookup_for is not None:
         report.resolved = await loops.resolver_pass(conn, lookup_for=lookup_for, settings=loop_settings)
     async with system_tx(conn):
-        cur = await conn.execute(_LIVE)
+        cur = await conn.execute(_ACCOUNTS)
         users = sorted(r["user_id"] for r in await cur.fetchall())
     for user_id in users:
         try:

@@ -19,7 +19,12 @@ from autoinvest.lifecycle import executions, reservations
 from autoinvest.lifecycle.executions import Execution
 from autoinvest.observability import metrics
 from autoinvest.policy import decide, decide_kill_switches
-from autoinvest.reasons import INSUFFICIENT_EXCHANGE_BALANCE, ORDER_FOUND_BEFORE_SEND, STALE_CLAIM_REDECIDED
+from autoinvest.reasons import (
+    INSUFFICIENT_EXCHANGE_BALANCE,
+    LATE_ORDER_FOUND,
+    ORDER_FOUND_BEFORE_SEND,
+    STALE_CLAIM_REDECIDED,
+)
 
 log = logging.getLogger(__name__)
 QUOTE = "EUR"
@@ -108,10 +113,23 @@ async def submit(conn: AppConnection, user_id: UUID, execution_id: UUID, *, read
         acked = await executions.transition(conn, execution.id, ExecutionState.SUBMITTING, ExecutionState.SUBMITTED,
                                             exchange_order_id=report.order_id, response=report.raw)
     failpoint("after-record")
-    if acked is None:  # the resolver got there first; its record stands
+    if acked is None:  # the resolver got there first: its SUBMITTED stands, a NOT_PLACED is reopened
+        reopened = None
         async with user_tx(conn, user_id):
             current = await executions.get(conn, execution.id)
-        assert current is not None
+            assert current is not None
+            if current.state is ExecutionState.NOT_PLACED:
+                reopened = await executions.reopen(conn, execution.id, None, exchange_order_id=report.order_id,
+                                                   response=report.raw, reasons=[LATE_ORDER_FOUND])
+        if reopened is not None:
+            metrics.LATE_ORDERS_FOUND.inc()
+            log.error("an order called NOT_PLACED was acknowledged late: back to SUBMITTED",
+                      extra={"execution_id": str(execution.id), "exchange_order_id": report.order_id})
+            return reopened, report
+        if current.state is ExecutionState.NOT_PLACED:  # confirmed already: its reservation is gone
+            log.error("an order was acknowledged after its NOT_PLACED was confirmed: reconcile it",
+                      extra={"execution_id": str(execution.id), "exchange_order_id": report.order_id})
+            return current, None
         return current, report
     return acked, report
 

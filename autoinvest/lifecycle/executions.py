@@ -97,7 +97,8 @@ UPDATE executions
    SET state = 'SUBMITTED', updated_at = now(), reasons = reasons || %(reasons)s::text[],
        exchange_order_id = %(order_id)s, response = %(response)s, confirm_after = NULL,
        lease_owner = NULL, lease_until = NULL
- WHERE id = %(id)s AND state = 'NOT_PLACED' AND confirmed_at IS NULL AND lease_token = %(token)s
+ WHERE id = %(id)s AND state = 'NOT_PLACED' AND confirmed_at IS NULL
+   AND (%(token)s::bigint IS NULL OR lease_token = %(token)s::bigint)
 RETURNING *
 """
 _DROP_LEASE: LiteralString = (
@@ -122,9 +123,7 @@ class Execution:
     exchange_order_id: str | None
     submit_ts: datetime | None
     not_found_count: int
-    created_at: datetime | None = None
-    confirm_after: datetime | None = None  #: a provisional NOT_PLACED: when its confirming look may run
-    confirmed_at: datetime | None = None
+    confirmed_at: datetime | None = None  #: a NOT_PLACED is provisional (and live) until a later look sets this
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Execution:
@@ -134,13 +133,7 @@ class Execution:
                    amount_eur=row["amount_eur"], amount_base=row["amount_base"], reserved_eur=row["reserved_eur"],
                    reasons=tuple(row["reasons"]), exchange_order_id=row["exchange_order_id"],
                    submit_ts=row["submit_ts"], not_found_count=row["not_found_count"],
-                   created_at=row["created_at"], confirm_after=row["confirm_after"],
                    confirmed_at=row["confirmed_at"])
-
-    @property
-    def live(self) -> bool:
-        """May still produce an exchange order or fills: a live state, or a NOT_PLACED not yet confirmed."""
-        return self.state.live or (self.state is ExecutionState.NOT_PLACED and self.confirmed_at is None)
 
 
 @dataclass(frozen=True)
@@ -262,9 +255,10 @@ async def confirm_not_placed(conn: AppConnection, execution_id: UUID, token: int
     return Execution.from_row(row) if row else None
 
 
-async def reopen(conn: AppConnection, execution_id: UUID, token: int, *, exchange_order_id: str,
+async def reopen(conn: AppConnection, execution_id: UUID, token: int | None, *, exchange_order_id: str,
                  response: object, reasons: list[str]) -> Execution | None:
-    """An unconfirmed NOT_PLACED whose order was found after all → SUBMITTED (its reservation was kept)."""
+    """An unconfirmed NOT_PLACED whose order was found after all → SUBMITTED (its reservation was kept); ``token``:
+    the resolver's lease, or None for the sender's own late ack."""
     cur = await conn.execute(_REOPEN, {"id": execution_id, "token": token, "order_id": exchange_order_id,
                                        "response": driver.Jsonb(_jsonable(response)), "reasons": reasons})
     row = await cur.fetchone()

@@ -27,6 +27,7 @@ from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, exec
 from autoinvest.execution.submit import order_request, submit
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle import executions
+from autoinvest.lifecycle.apply import apply_order
 from autoinvest.observability import metrics
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
@@ -571,3 +572,52 @@ async def test_start_up_recovery_reconciles_every_account_and_adopts_what_a_rest
     again = await _execute(app_conn, proposal, settings)
     assert again.outcome is ExecutionOutcome.ALREADY_CLAIMED
     assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
+
+
+class _RequestHeldOnTheWire:
+    """The network edge: the order request reaches the exchange only after ``meanwhile`` has run (a slow link),
+    so the resolver's lookups come before the exchange has the order."""
+
+    def __init__(self, trader: Any, meanwhile: Any) -> None:
+        self.trader, self.meanwhile = trader, meanwhile
+
+    async def place_order(self, request: Any, *, signing: Any = None) -> Any:
+        await self.meanwhile()
+        return await self.trader.place_order(request, signing=signing)
+
+
+async def test_a_late_ack_after_not_placed_moves_the_execution_back_to_submitted(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    claimed = await claim(app_conn, t.user_id, proposal)
+    assert claimed.execution is not None
+    execution_id = claimed.execution.id
+    resolver_conn = await connect(db.app_url)
+    placer = trading(_trade(t, simulator))
+    rs = runtime.resolve_settings(settings)
+
+    async def resolver_calls_it_not_placed() -> None:
+        _as_admin(db, "UPDATE executions SET submit_ts = now() - interval '1 hour' WHERE id = %s", execution_id)
+        await resolve(resolver_conn, execution_id, lookup=placer, settings=rs)  # type: ignore[arg-type]
+        _as_admin(db, "UPDATE executions SET last_not_found_at = now() - interval '1 hour' WHERE id = %s",
+                  execution_id)
+        decided = await resolve(resolver_conn, execution_id, lookup=placer, settings=rs)  # type: ignore[arg-type]
+        assert decided.state == "NOT_PLACED", decided
+
+    clients = await runtime.executor_clients(settings)(app_conn, t.user_id)
+    before = metrics.LATE_ORDERS_FOUND._value.get()
+    try:
+        execution, report = await submit(app_conn, t.user_id, execution_id, reader=clients.reader,
+                                         trader=_RequestHeldOnTheWire(clients.trader, resolver_calls_it_not_placed),  # type: ignore[arg-type]
+                                         settings=runtime.submit_settings(settings))
+    finally:
+        await clients.close()
+        await placer.close()
+        await resolver_conn.close()
+    [order] = orders_of(simulator, client_order_id(t.user_id, proposal))
+    assert execution.state == "SUBMITTED", f"a late ack was dropped and the order left NOT_PLACED: {execution}"
+    assert execution.exchange_order_id == order["orderId"] and "LATE_ORDER_FOUND" in execution.reasons
+    assert report is not None and metrics.LATE_ORDERS_FOUND._value.get() == before + 1
+    applied = await apply_order(app_conn, t.user_id, execution_id, report)
+    assert applied.execution.state == "FILLED" and await _reserved(app_conn, t) == 0
