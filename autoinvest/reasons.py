@@ -58,6 +58,9 @@ class Code:
 ENTRY_IN_PROGRESS: Final = "ENTRY_IN_PROGRESS"
 NOT_FOUND_AFTER_WINDOW: Final = "NOT_FOUND_AFTER_WINDOW"
 INSUFFICIENT_EXCHANGE_BALANCE: Final = "INSUFFICIENT_EXCHANGE_BALANCE"
+LATE_ORDER_FOUND: Final = "LATE_ORDER_FOUND"
+STALE_CLAIM_REDECIDED: Final = "STALE_CLAIM_REDECIDED"
+ORDER_FOUND_BEFORE_SEND: Final = "ORDER_FOUND_BEFORE_SEND"
 ADOPTED_BY_RECONCILIATION: Final = "ADOPTED_BY_RECONCILIATION"
 EXCHANGE_MALFORMED_RESPONSE: Final = "EXCHANGE_MALFORMED_RESPONSE"
 LEDGER_MISMATCH_AT_START: Final = "LEDGER_MISMATCH_AT_START"
@@ -106,6 +109,12 @@ _ENTRIES: tuple[Code, ...] = (
        "NOT_PLACED, nothing sent", _X),
     _c(ADOPTED_BY_RECONCILIATION, "an order found on the exchange with no execution of ours, adopted by "
        "reconciliation", _X),
+    _c(LATE_ORDER_FOUND, "an order called NOT_PLACED (not yet confirmed) was found on the exchange after all: "
+       "back to SUBMITTED", _X),
+    _c(STALE_CLAIM_REDECIDED, "a CLAIMED execution older than the stale-claim bound was decided again before "
+       "its send", _X),
+    _c(ORDER_FOUND_BEFORE_SEND, "a send that could repeat an earlier one found the clientOrderId on the "
+       "exchange: the order is adopted, nothing sent", _X),
 
     # -- the error tree (autoinvest/errors.py) --
     _c("INTERNAL_ERROR", "base of every error of ours; never raised by itself", _E),
@@ -178,6 +187,7 @@ _ENTRIES: tuple[Code, ...] = (
     _c("INSUFFICIENT_FREE_CAPITAL", "a deallocation asks for more than the profile's free EUR", _E),
     _c("SCOPE_INVALID", "both --user and --profile were given", _E),
     _c("STATE_INVALID", "a kill-switch state is not on or off", _E),
+    _c("WAIT_INVALID", "kill-switch --wait is outside 0..600 seconds", _E),
     _c("ROLE_UNKNOWN", "an unknown worker role", _E),
     _c("SECRET_INVALID", "an empty API secret", _E),
     _c("API_KEY_INVALID", "an API key is empty or longer than 200 characters", _E),

@@ -6,9 +6,10 @@ Before its loops start, a worker
    materialised account differs (or whose rebuild breaks the invariant) gets its kill switch set (audited,
    actor ``recovery``) and is reported: it is never traded on until an operator has repaired it
    (``autoinvest ledger rebuild``) and switched it back on;
-2. resolves SUBMITTING executions by asking the exchange (the resolver, once);
-3. reconciles every account with live executions: open orders, fills and balances from the exchange, applied
-   through the lifecycle handlers.
+2. resolves SUBMITTING executions by asking the exchange with the trade key (the resolver, once; only in a
+   process that holds the trade vault key);
+3. reconciles every account (with an active profile): open orders, fills and balances from the exchange,
+   applied through the lifecycle handlers; orders no execution row knows (a restored database) are adopted.
 
 Steps 2 and 3 talk to the exchange and are bounded by ``exchange_budget_s``: when the exchange is down the
 worker continues to its loops; unresolved executions stay SUBMITTING (never resent) and are picked up by the
@@ -40,8 +41,9 @@ PAUSE_REASON = "LEDGER_MISMATCH_AT_START"
 DEFAULT_EXCHANGE_BUDGET_S = 20.0
 
 _ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
-_LIVE: LiteralString = ("SELECT DISTINCT user_id FROM (SELECT * FROM execution_ids_in_state('SUBMITTING', 0, 1000)"
-                        " UNION ALL SELECT * FROM execution_ids_in_state('SUBMITTED', 0, 1000)) AS live")
+# Every account, not only those with live executions: after a database restore the exchange may hold orders
+# of which no execution row survived, and reconciliation adopts them before the executor could resend.
+_ACCOUNTS: LiteralString = "SELECT DISTINCT user_id FROM active_profile_ids()"
 _TRADING_ENABLED: LiteralString = "SELECT trading_enabled FROM profile_policies WHERE profile_id = %(id)s"
 
 
@@ -61,8 +63,11 @@ class RecoveryReport:
 
 async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSettings,
                   exchange_budget_s: float = DEFAULT_EXCHANGE_BUDGET_S,
+                  lookup_for: loops.LookupForFn | None = None,
                   ack_above_eur: Decimal = DEFAULT_ACK_ABOVE_EUR) -> RecoveryReport:
-    """Run the start-up recovery; returns what it found. Never raises for exchange trouble."""
+    """Run the start-up recovery; returns what it found. Never raises for exchange trouble. ``lookup_for``: the
+    trade clients the resolver decides with (the key that placed the order); without (a process holding no
+    trade vault key), step 2 is left to the resolver loop of a process that has one."""
     report = RecoveryReport()
     conn = await tx.connect(app_url)
     try:
@@ -72,7 +77,8 @@ async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSet
     # Its own connection: a timeout may cancel it mid-call, after which it is closed rather than reused.
     exchange_conn = await tx.connect(app_url)
     try:
-        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, loop_settings, report, ack_above_eur),
+        await asyncio.wait_for(_exchange_phase(exchange_conn, reader_for, lookup_for, loop_settings, report,
+                                               ack_above_eur),
                                exchange_budget_s)
     except TimeoutError:
         report.timed_out = True
@@ -111,11 +117,12 @@ async def _pause(conn: AppConnection, profile_id: UUID, user_id: UUID, details: 
     return True
 
 
-async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, loop_settings: LoopSettings,
-                          report: RecoveryReport, ack_above_eur: Decimal) -> None:
-    report.resolved = await loops.resolver_pass(conn, reader_for=reader_for, settings=loop_settings)
+async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, lookup_for: loops.LookupForFn | None,
+                          loop_settings: LoopSettings, report: RecoveryReport, ack_above_eur: Decimal) -> None:
+    if lookup_for is not None:
+        report.resolved = await loops.resolver_pass(conn, lookup_for=lookup_for, settings=loop_settings)
     async with system_tx(conn):
-        cur = await conn.execute(_LIVE)
+        cur = await conn.execute(_ACCOUNTS)
         users = sorted(r["user_id"] for r in await cur.fetchall())
     for user_id in users:
         try:

@@ -21,7 +21,7 @@ from autoinvest.db import urls
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import InputError
-from autoinvest.exchange.base import MarketData
+from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.exchange.credentials import Credential
 from autoinvest.exchange.readonly import market_data
 from autoinvest.exchange.trade import trading
@@ -79,6 +79,14 @@ def executor_clients(settings: Settings) -> ClientsFor:
     return clients_for
 
 
+async def lookup_for(conn: AppConnection, user_id: UUID, settings: Settings) -> Trading:
+    """The user's trade client, for looking orders up only (resolver, start-up recovery): an unknown outcome
+    is decided with the key that placed the order, never with a read-only key that may reach another account."""
+    async with user_tx(conn, user_id):
+        trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
+    return trading(trade, timeout_ms=ORDER_TIMEOUT_MS, access_window_ms=settings.access_window_ms)
+
+
 async def reader_for(conn: AppConnection, user_id: UUID, settings: Settings) -> MarketData:
     """The user's read-only client (resolver, monitor, reconciler, scanner)."""
     async with user_tx(conn, user_id):
@@ -114,6 +122,9 @@ class Context:
     async def reader_for(self, conn: AppConnection, user_id: UUID) -> MarketData:
         return await reader_for(conn, user_id, self.settings)
 
+    async def lookup_for(self, conn: AppConnection, user_id: UUID) -> Trading:
+        return await lookup_for(conn, user_id, self.settings)
+
 
 def _executor(ctx: Context) -> Pass:
     clients_for = executor_clients(ctx.settings)  # the only role that decrypts trade keys
@@ -128,7 +139,7 @@ def _executor(ctx: Context) -> Pass:
 
 def _resolver(ctx: Context) -> Pass:
     async def one_pass(conn: AppConnection) -> int:
-        return await loops.resolver_pass(conn, reader_for=ctx.reader_for, settings=ctx.loop_settings)
+        return await loops.resolver_pass(conn, lookup_for=ctx.lookup_for, settings=ctx.loop_settings)
 
     return one_pass
 

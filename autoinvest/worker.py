@@ -15,7 +15,7 @@ from autoinvest.config import Settings
 from autoinvest.db import tx, urls
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import AutoInvestError
-from autoinvest.exchange.base import MarketData
+from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.observability import metrics
 from autoinvest.runtime import Pass
 
@@ -105,7 +105,8 @@ async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: flo
 
 
 async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
-    """Run the given roles until ``stop`` is set. The trade key is loaded only with the executor role."""
+    """Run the given roles until ``stop`` is set. Trade keys are loaded by the executor (to send) and by the
+    resolver and start-up recovery (to look orders up with the key that placed them), never by the others."""
     app_url = urls.app_url(settings)
     conn = await tx.connect(app_url)
     try:
@@ -116,8 +117,14 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
     async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
         return await runtime.reader_for(c, user_id, settings)
 
+    async def lookup_for(c: AppConnection, user_id: UUID) -> Trading:
+        return await runtime.lookup_for(c, user_id, settings)
+
     # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py.
-    await recovery.recover(app_url, reader_for=reader_for, loop_settings=runtime.loop_settings(settings),
+    # Only a process that runs the executor or resolver holds the trade vault key the resolver decides with.
+    trades = bool({"executor", "resolver"} & set(roles))
+    await recovery.recover(app_url, reader_for=reader_for, lookup_for=lookup_for if trades else None,
+                           loop_settings=runtime.loop_settings(settings),
                            ack_above_eur=settings.reconcile_ack_above_eur)
     await asyncio.gather(*(_loop(role, app_url, one_pass, stop, poll_s, channel)
                            for role, one_pass, channel in runtime.role_passes(settings, roles)))

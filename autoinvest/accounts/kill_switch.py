@@ -16,6 +16,9 @@ Scope = Literal["global", "user", "profile"]
 
 _SET_GLOBAL: LiteralString = "SELECT set_global_kill_switch(%s, %s, %s)"
 _READ_GLOBAL: LiteralString = "SELECT kill_switch FROM global_settings WHERE id = 1"
+_IN_FLIGHT: LiteralString = "SELECT execution_id, user_id, profile_id FROM in_flight_execution_ids(%s)"
+# A CLAIMED or SUBMITTING execution that moved this recently may be sending right now.
+IN_FLIGHT_WITHIN_S = 60
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,3 +67,13 @@ async def set_profile(conn: AppConnection, profile_id: UUID, on: bool, *, actor:
 
 def _action(on: bool) -> str:
     return "kill_switch.on" if on else "kill_switch.off"
+
+
+async def in_flight(conn: AppConnection, scope: Scope, scope_id: UUID | None) -> list[UUID]:
+    """Executions of the scope that may be sending an order right now, in the caller's system_tx: a switch
+    thrown now stops every later send, but not one already past its SUBMITTING commit."""
+    require_transaction(conn)
+    cur = await conn.execute(_IN_FLIGHT, (IN_FLIGHT_WITHIN_S,))
+    rows = await cur.fetchall()
+    key = {"global": None, "user": "user_id", "profile": "profile_id"}[scope]
+    return [r["execution_id"] for r in rows if key is None or r[key] == scope_id]

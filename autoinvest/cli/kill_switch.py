@@ -1,12 +1,14 @@
-"""`autoinvest kill-switch on|off [--user ID | --profile ID]`."""
+"""`autoinvest kill-switch on|off [--user ID | --profile ID] [--wait SECONDS]`."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import TYPE_CHECKING
 
 import typer
 
-from autoinvest.cli._common import actor, fails_cleanly, owner, parse_id, print_json, run, settings
+from autoinvest.cli._common import actor, err, fails_cleanly, owner, parse_id, print_json, run, settings
 from autoinvest.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,8 +22,11 @@ def set_switch(
     user: str | None = typer.Option(None, "--user", help="Only this user's profiles."),
     profile: str | None = typer.Option(None, "--profile", help="Only this profile."),
     reason: str | None = typer.Option(None, "--reason", help="Why (recorded in the audit log)."),
+    wait: float = typer.Option(10.0, "--wait", help="After `on`: seconds to wait for orders in flight to settle "
+                               "(0: only report them)."),
 ) -> None:
-    """Stop (on) or allow (off) trading: globally, for one user, or for one profile; prints JSON."""
+    """Stop (on) or allow (off) trading: globally, for one user, or for one profile; prints JSON. After `on`,
+    reports on stderr the orders already in flight for the scope and waits (bounded) until they have settled."""
     from autoinvest.accounts import kill_switch
     from autoinvest.db.tx import system_tx, user_tx
 
@@ -30,6 +35,8 @@ def set_switch(
     on = state.strip().lower() == "on"
     if user is not None and profile is not None:
         raise InputError("give --user or --profile, not both", reason="SCOPE_INVALID")
+    if not 0 <= wait <= 600:
+        raise InputError(f"--wait {wait} must be between 0 and 600 seconds", reason="WAIT_INVALID")
     user_id = None if user is None else parse_id(user, field="--user")
     profile_id = None if profile is None else parse_id(profile, field="--profile")
     s = settings()
@@ -46,4 +53,24 @@ def set_switch(
         async with system_tx(conn):
             return await kill_switch.set_global(conn, on, actor=actor(), reason=reason)
 
-    print_json(run(s, work).as_json())
+    async def settle(conn: AppConnection, switched: KillSwitchState) -> list[str]:
+        deadline = time.monotonic() + wait
+        while True:
+            async with system_tx(conn):
+                pending = await kill_switch.in_flight(conn, switched.scope, switched.id)
+            if not pending or time.monotonic() >= deadline:
+                return [str(p) for p in pending]
+            err.print(f"{len(pending)} order(s) in flight for this scope; waiting…")
+            await asyncio.sleep(0.5)
+
+    async def work_and_settle(conn: AppConnection) -> KillSwitchState:
+        switched = await work(conn)
+        if on:
+            pending = await settle(conn, switched)
+            if pending:  # the operator sees them: each is resolved by lookup, never resent
+                err.print(f"still in flight after {wait:g} s: {', '.join(pending)}")
+            else:
+                err.print("no order in flight for this scope")
+        return switched
+
+    print_json(run(s, work_and_settle).as_json())

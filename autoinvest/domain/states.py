@@ -21,7 +21,8 @@ class ExecutionState(StrEnum):
 
     @property
     def live(self) -> bool:
-        """A live execution may still produce an exchange order or fills."""
+        """A live execution may still produce an exchange order or fills (so may a NOT_PLACED whose
+        ``confirmed_at`` is still NULL: see ``execution.preflight.LIVE_SQL``)."""
         return self in (ExecutionState.CLAIMED, ExecutionState.SUBMITTING, ExecutionState.SUBMITTED)
 
 

@@ -69,8 +69,8 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
     snapshot = await preflight.load(conn, proposal_id, sell_quote=sell_quote)
     facts = snapshot.facts
     cur = await conn.execute(
-        "SELECT 1 FROM executions WHERE profile_id = %s AND market = %s"
-        " AND state IN ('CLAIMED', 'SUBMITTING', 'SUBMITTED')", (snapshot.profile_id, facts.market))
+        "SELECT 1 FROM executions e WHERE e.profile_id = %s AND e.market = %s AND " + preflight.LIVE_SQL,
+        (snapshot.profile_id, facts.market))
     if await cur.fetchone() is not None:
         await _audit_waiting(conn, user_id, proposal_id)
         return ClaimResult(Outcome.WAITING, None, (ENTRY_IN_PROGRESS,))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 POINTS = ("after-claim-commit", "after-submitting-commit", "before-send", "after-send-before-record", "after-record")
 _armed_in_process: set[str] = set()
+_delays_in_process: dict[str, float] = {}
 
 
 class SimulatedCrash(BaseException):
@@ -23,6 +25,8 @@ class SimulatedCrash(BaseException):
 def failpoint(name: str) -> None:
     """Die here when this point is armed (read each time: tests arm and disarm it)."""
     assert name in POINTS, name
+    if name in _delays_in_process:
+        time.sleep(_delays_in_process[name])  # blocks the loop as a stalled process would
     if name in _armed_in_process:
         raise SimulatedCrash(name)
     if os.environ.get("AUTOINVEST_FAILPOINT") == name:
@@ -38,3 +42,15 @@ def armed(name: str) -> Iterator[None]:
         yield
     finally:
         _armed_in_process.discard(name)
+
+
+@contextmanager
+def delayed(name: str, seconds: float) -> Iterator[None]:
+    """Stall this process at a failpoint for ``seconds`` (e.g. a pause between the SUBMITTING commit and the
+    send), for the duration of the block."""
+    assert name in POINTS, name
+    _delays_in_process[name] = seconds
+    try:
+        yield
+    finally:
+        _delays_in_process.pop(name, None)

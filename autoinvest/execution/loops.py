@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
-from autoinvest.execution.resolve import ResolveSettings
+from autoinvest.execution.resolve import OrderLookup, ResolveSettings
 from autoinvest.execution.service import ClientsFor, execute, resolve, submit_claimed
 from autoinvest.execution.submit import SubmitSettings
 from autoinvest.lifecycle import executions
@@ -30,6 +31,8 @@ class LoopSettings:
 
 
 ReaderForFn = Callable[[AppConnection, UUID], Awaitable[MarketData]]
+C = TypeVar("C", bound=OrderLookup)
+LookupForFn = Callable[[AppConnection, UUID], Awaitable[OrderLookup]]
 
 
 async def _ids(conn: AppConnection, sql: str, *params: object) -> list[tuple[UUID, UUID]]:
@@ -60,9 +63,9 @@ async def executor_pass(conn: AppConnection, *, clients_for: ClientsFor, setting
     return done
 
 
-async def _with_reader(conn: AppConnection, reader_for: ReaderForFn, user_id: UUID, execution_id: UUID,
-                       step: str, work: Callable[[MarketData], Awaitable[object]]) -> bool:
-    """Run one item's exchange work with the user's read-only client; a failure is logged, never fatal."""
+async def _with_reader(conn: AppConnection, reader_for: Callable[[AppConnection, UUID], Awaitable[C]],
+                       user_id: UUID, execution_id: UUID, step: str, work: Callable[[C], Awaitable[object]]) -> bool:
+    """Run one item's exchange work with the user's client; a failure is logged, never fatal."""
     try:
         reader = await reader_for(conn, user_id)
         try:
@@ -75,16 +78,19 @@ async def _with_reader(conn: AppConnection, reader_for: ReaderForFn, user_id: UU
     return True
 
 
-async def resolver_pass(conn: AppConnection, *, reader_for: ReaderForFn, settings: LoopSettings) -> int:
-    """Resolve SUBMITTING executions older than the grace period by asking the exchange."""
+async def resolver_pass(conn: AppConnection, *, lookup_for: LookupForFn, settings: LoopSettings) -> int:
+    """Resolve SUBMITTING executions older than the grace period, and confirm (or reopen) provisional NOT_PLACED
+    ones whose ``confirm_after`` has passed, by asking the exchange with the key that placed the order."""
     done = 0
-    for execution_id, user_id in await _ids(conn, "SELECT * FROM execution_ids_in_state('SUBMITTING', %s, %s)",
-                                            settings.resolver_grace_s, BATCH):
+    due = await _ids(conn, "SELECT * FROM execution_ids_in_state('SUBMITTING', %s, %s)",
+                     settings.resolver_grace_s, BATCH)
+    due += await _ids(conn, "SELECT * FROM unconfirmed_not_placed_ids(%s)", BATCH)
+    for execution_id, user_id in due:
 
-        async def work(reader: MarketData, execution_id: UUID = execution_id) -> object:
-            return await resolve(conn, execution_id, reader=reader, settings=settings.resolve)
+        async def work(lookup: OrderLookup, execution_id: UUID = execution_id) -> object:
+            return await resolve(conn, execution_id, lookup=lookup, settings=settings.resolve)
 
-        done += await _with_reader(conn, reader_for, user_id, execution_id, "resolve", work)
+        done += await _with_reader(conn, lookup_for, user_id, execution_id, "resolve", work)
     return done
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 from autoinvest.db.tx import AppConnection
@@ -15,15 +15,18 @@ from autoinvest.lifecycle import reservations
 from autoinvest.policy import KillSwitches, LastTrade, PreflightFacts
 
 # A "trade" for caps, cooldown and anti-flip is an execution that is live or has filled: in-flight
-# orders count, so that N instances cannot each see "no trade yet".
+# orders count, so that N instances cannot each see "no trade yet". A NOT_PLACED not yet confirmed counts too:
+# its order may still land. LIVE_SQL is the predicate of the one-live-entry index (migration 0003).
 _TRADE_STATES = "('CLAIMED', 'SUBMITTING', 'SUBMITTED', 'FILLED')"
+LIVE_SQL: LiteralString = ("(e.state IN ('CLAIMED', 'SUBMITTING', 'SUBMITTED')"
+                           " OR (e.state = 'NOT_PLACED' AND e.confirmed_at IS NULL))")
 
 FACTS_SQL = f"""
 WITH p AS (SELECT * FROM trade_proposals WHERE id = %(proposal_id)s),
      t AS (
         SELECT e.market, e.side, e.created_at AS at FROM executions e, p
-         WHERE e.profile_id = p.profile_id
-           AND (e.state IN {_TRADE_STATES} OR EXISTS (SELECT 1 FROM fills f WHERE f.execution_id = e.id))
+         WHERE e.profile_id = p.profile_id AND e.id IS DISTINCT FROM %(exclude)s::uuid
+           AND (e.state IN {_TRADE_STATES} OR {LIVE_SQL} OR EXISTS (SELECT 1 FROM fills f WHERE f.execution_id = e.id))
         UNION ALL
         SELECT f.market, f.side, f.filled_at FROM fills f, p
          WHERE f.profile_id = p.profile_id AND f.execution_id IS NULL)
@@ -104,11 +107,13 @@ def _eur_estimate(row: dict[str, Any], quote: SellQuote | None = None) -> Decima
     return Decimal(row["amount_base"]) * Decimal(row["position_cost_eur"]) / quantity
 
 
-async def load(conn: AppConnection, proposal_id: UUID, *, sell_quote: SellQuote | None = None) -> Snapshot:
+async def load(conn: AppConnection, proposal_id: UUID, *, sell_quote: SellQuote | None = None,
+               exclude_execution: UUID | None = None) -> Snapshot:
     """Read every fact of the proposal in one statement (call inside the claim transaction).
 
-    ``sell_quote`` (read from the exchange before the transaction) converts a sell sized in EUR to base."""
-    cur = await conn.execute(FACTS_SQL, {"proposal_id": proposal_id})
+    ``sell_quote`` (read from the exchange before the transaction) converts a sell sized in EUR to base;
+    ``exclude_execution``: the proposal's own execution, when deciding it again, is not a trade of its own."""
+    cur = await conn.execute(FACTS_SQL, {"proposal_id": proposal_id, "exclude": exclude_execution})
     found = await cur.fetchone()
     if found is None:
         raise NotFound(f"proposal {proposal_id} not found (or not yours)", reason="PROPOSAL_NOT_FOUND")
@@ -156,3 +161,27 @@ async def kill_switches(conn: AppConnection, profile_id: UUID) -> KillSwitches:
         raise NotFound(f"profile {profile_id} not found", reason="PROFILE_NOT_FOUND")
     return KillSwitches(global_kill=bool(row["global_kill"]), user_kill=bool(row["user_kill"]),
                         profile_trading_enabled=bool(row["trading_enabled"]))
+
+
+SEND_AGE_SQL = """
+SELECT now() - e.created_at > make_interval(secs => %(stale)s) AS stale_claim,
+       now() - coalesce(p.decided_at, p.created_at) > make_interval(secs => %(repeat)s) AS old_proposal
+  FROM executions e JOIN trade_proposals p ON p.id = e.proposal_id AND p.user_id = e.user_id
+ WHERE e.id = %(id)s
+"""
+
+
+@dataclass(frozen=True)
+class SendAge:
+    """How old a CLAIMED execution is at its send, on database time."""
+
+    stale_claim: bool  #: claimed longer ago than the stale bound: decide again
+    may_repeat: bool  #: an earlier send of its clientOrderId may exist (stale claim, or an old proposal)
+
+
+async def send_age(conn: AppConnection, execution_id: UUID, *, stale_claim_s: int, repeat_after_s: int) -> SendAge:
+    cur = await conn.execute(SEND_AGE_SQL, {"id": execution_id, "stale": stale_claim_s, "repeat": repeat_after_s})
+    row = await cur.fetchone()
+    assert row is not None, execution_id
+    stale = bool(row["stale_claim"])
+    return SendAge(stale_claim=stale, may_repeat=stale or bool(row["old_proposal"]))

@@ -17,7 +17,7 @@ from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.execution.claim import Outcome, claim
 from autoinvest.execution.failpoints import failpoint
 from autoinvest.execution.preflight import SellQuote
-from autoinvest.execution.resolve import ResolveSettings, look_up
+from autoinvest.execution.resolve import OrderLookup, ResolveSettings, look_up
 from autoinvest.execution.submit import SubmitSettings, refuse, submit
 from autoinvest.lifecycle.apply import apply_order
 from autoinvest.lifecycle.executions import Execution
@@ -85,11 +85,12 @@ async def submit_claimed(conn: AppConnection, user_id: UUID, execution_id: UUID,
     return execution
 
 
-async def resolve(conn: AppConnection, execution_id: UUID, *, reader: MarketData,
+async def resolve(conn: AppConnection, execution_id: UUID, *, lookup: OrderLookup,
                   settings: ResolveSettings) -> Execution:
-    """Resolve one SUBMITTING execution by lookup, and apply what the exchange reports."""
+    """Resolve one SUBMITTING (or provisional NOT_PLACED) execution by lookup with the key that placed its order
+    (``lookup``: the user's trade client), and apply what the exchange reports."""
     user_id = await owner_of(conn, "execution", execution_id)
-    execution, report = await look_up(conn, user_id, execution_id, reader=reader, settings=settings)
+    execution, report = await look_up(conn, user_id, execution_id, lookup=lookup, settings=settings)
     if report is not None:
         execution = (await apply_order(conn, user_id, execution.id, report)).execution
     metrics.RESOLVED.labels(execution.state.value.lower()).inc()

@@ -4,7 +4,9 @@ An execution is created by a claim (CLAIMED, or REJECTED with its reasons) or ad
 (SUBMITTED), and then only moves forward by compare-and-set :func:`transition`: CLAIMED → SUBMITTING (committed
 before the send) → SUBMITTED → FILLED | CANCELED, or to REJECTED / NOT_PLACED when no order will fill. A
 SUBMITTING execution whose outcome is unknown is looked up under a fenced lease (:func:`take_lease`,
-:func:`count_not_found`, :func:`drop_lease`); it is never sent again.
+:func:`count_not_found`, :func:`drop_lease`); it is never sent again. NOT_PLACED is provisional
+(:func:`not_placed`): it keeps its reservation and counts as live until a later look confirms it
+(:func:`confirm_not_placed`) or finds the order after all (:func:`reopen`, back to SUBMITTED).
 
 Every statement that writes ``executions`` is a constant of this module; the callers (claim, submit, resolve,
 the lifecycle, reconciliation) decide when, this module decides how.
@@ -62,14 +64,43 @@ _TAKE_LEASE: LiteralString = """
 UPDATE executions
    SET lease_owner = %(worker)s, lease_until = now() + make_interval(secs => %(lease)s),
        lease_token = lease_token + 1
- WHERE id = %(id)s AND state = 'SUBMITTING' AND (lease_until IS NULL OR lease_until < now())
+ WHERE id = %(id)s AND (state = 'SUBMITTING' OR (state = 'NOT_PLACED' AND confirmed_at IS NULL))
+   AND (lease_until IS NULL OR lease_until < now())
 RETURNING lease_token,
-          now() > submit_ts + make_interval(secs => %(fence_ms)s / 1000.0) AS window_passed
+          CASE WHEN state = 'NOT_PLACED' THEN now() >= confirm_after
+               ELSE now() > submit_ts + make_interval(secs => %(fence_ms)s / 1000.0) END AS window_passed
 """
-_COUNT_NOT_FOUND: LiteralString = (
-    "UPDATE executions SET not_found_count = not_found_count + 1, lease_owner = NULL, lease_until = NULL"
-    " WHERE id = %(id)s AND state = 'SUBMITTING' AND lease_token = %(token)s RETURNING not_found_count"
-)
+# Counted only a spacing after the previous "not found": two lookups back to back prove no more than one.
+_COUNT_NOT_FOUND: LiteralString = """
+UPDATE executions
+   SET not_found_count = not_found_count + 1, last_not_found_at = now(), lease_owner = NULL, lease_until = NULL
+ WHERE id = %(id)s AND state = 'SUBMITTING' AND lease_token = %(token)s
+   AND (last_not_found_at IS NULL OR now() >= last_not_found_at + make_interval(secs => %(spacing_ms)s / 1000.0))
+RETURNING not_found_count
+"""
+_NOT_PLACED: LiteralString = """
+UPDATE executions
+   SET state = 'NOT_PLACED', updated_at = now(), reasons = reasons || %(reasons)s::text[],
+       confirm_after = now() + make_interval(secs => %(confirm_ms)s / 1000.0),
+       lease_owner = NULL, lease_until = NULL
+ WHERE id = %(id)s AND state = 'SUBMITTING' AND lease_token = %(token)s
+RETURNING *
+"""
+_CONFIRM: LiteralString = """
+UPDATE executions SET confirmed_at = now(), updated_at = now(), lease_owner = NULL, lease_until = NULL
+ WHERE id = %(id)s AND state = 'NOT_PLACED' AND confirmed_at IS NULL AND confirm_after <= now()
+   AND lease_token = %(token)s
+RETURNING *
+"""
+_REOPEN: LiteralString = """
+UPDATE executions
+   SET state = 'SUBMITTED', updated_at = now(), reasons = reasons || %(reasons)s::text[],
+       exchange_order_id = %(order_id)s, response = %(response)s, confirm_after = NULL,
+       lease_owner = NULL, lease_until = NULL
+ WHERE id = %(id)s AND state = 'NOT_PLACED' AND confirmed_at IS NULL
+   AND (%(token)s::bigint IS NULL OR lease_token = %(token)s::bigint)
+RETURNING *
+"""
 _DROP_LEASE: LiteralString = (
     "UPDATE executions SET lease_owner = NULL, lease_until = NULL WHERE id = %(id)s AND lease_token = %(token)s"
 )
@@ -92,6 +123,7 @@ class Execution:
     exchange_order_id: str | None
     submit_ts: datetime | None
     not_found_count: int
+    confirmed_at: datetime | None = None  #: a NOT_PLACED is provisional (and live) until a later look sets this
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Execution:
@@ -100,13 +132,15 @@ class Execution:
                    state=ExecutionState(row["state"]), client_order_id=row["client_order_id"],
                    amount_eur=row["amount_eur"], amount_base=row["amount_base"], reserved_eur=row["reserved_eur"],
                    reasons=tuple(row["reasons"]), exchange_order_id=row["exchange_order_id"],
-                   submit_ts=row["submit_ts"], not_found_count=row["not_found_count"])
+                   submit_ts=row["submit_ts"], not_found_count=row["not_found_count"],
+                   confirmed_at=row["confirmed_at"])
 
 
 @dataclass(frozen=True)
 class Lease:
-    """A resolver's hold on a SUBMITTING execution: the fencing token of its writes, and whether its lookup
-    comes after ``submit_ts`` + the fence (only then does "not found" count)."""
+    """A resolver's hold on a SUBMITTING (or unconfirmed NOT_PLACED) execution: the fencing token of its writes,
+    and whether its lookup comes after ``submit_ts`` + the fence (or ``confirm_after``): only then does "not
+    found" count."""
 
     token: int
     window_passed: bool
@@ -196,11 +230,39 @@ async def take_lease(conn: AppConnection, execution_id: UUID, *, worker: str, le
     return None if row is None else Lease(token=int(row["lease_token"]), window_passed=bool(row["window_passed"]))
 
 
-async def count_not_found(conn: AppConnection, execution_id: UUID, token: int) -> int | None:
-    """Count one "not found" lookup and end the lease; the count so far, or None when the lease was lost."""
-    cur = await conn.execute(_COUNT_NOT_FOUND, {"id": execution_id, "token": token})
+async def count_not_found(conn: AppConnection, execution_id: UUID, token: int, *, spacing_ms: int) -> int | None:
+    """Count one "not found" lookup and end the lease; the count so far, or None (nothing written) when the lease
+    was lost or the previous counted lookup is less than ``spacing_ms`` ago."""
+    cur = await conn.execute(_COUNT_NOT_FOUND, {"id": execution_id, "token": token, "spacing_ms": spacing_ms})
     row = await cur.fetchone()
     return None if row is None else int(row["not_found_count"])
+
+
+async def not_placed(conn: AppConnection, execution_id: UUID, token: int, *, reasons: list[str],
+                     confirm_after_ms: int) -> Execution | None:
+    """SUBMITTING → NOT_PLACED, provisional: its confirming look may run ``confirm_after_ms`` from now (database
+    time); until then it keeps its reservation and counts as live. None when the lease was lost."""
+    cur = await conn.execute(_NOT_PLACED, {"id": execution_id, "token": token, "reasons": reasons,
+                                           "confirm_ms": confirm_after_ms})
+    row = await cur.fetchone()
+    return Execution.from_row(row) if row else None
+
+
+async def confirm_not_placed(conn: AppConnection, execution_id: UUID, token: int) -> Execution | None:
+    """Confirm a NOT_PLACED whose ``confirm_after`` has passed (the caller then voids its reservation)."""
+    cur = await conn.execute(_CONFIRM, {"id": execution_id, "token": token})
+    row = await cur.fetchone()
+    return Execution.from_row(row) if row else None
+
+
+async def reopen(conn: AppConnection, execution_id: UUID, token: int | None, *, exchange_order_id: str,
+                 response: object, reasons: list[str]) -> Execution | None:
+    """An unconfirmed NOT_PLACED whose order was found after all → SUBMITTED (its reservation was kept); ``token``:
+    the resolver's lease, or None for the sender's own late ack."""
+    cur = await conn.execute(_REOPEN, {"id": execution_id, "token": token, "order_id": exchange_order_id,
+                                       "response": driver.Jsonb(_jsonable(response)), "reasons": reasons})
+    row = await cur.fetchone()
+    return Execution.from_row(row) if row else None
 
 
 async def drop_lease(conn: AppConnection, execution_id: UUID, token: int) -> None:

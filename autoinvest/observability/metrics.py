@@ -14,6 +14,12 @@ OUTCOME_UNKNOWN = Counter("autoinvest_order_outcome_unknown_total", "Order sends
                           registry=REGISTRY)
 RESOLVED = Counter("autoinvest_resolved_total", "Unknown outcomes resolved, by result.", ["result"],
                    registry=REGISTRY)
+LATE_ORDERS_FOUND = Counter("autoinvest_late_orders_found_total",
+                            "Orders found on the exchange after their execution was called NOT_PLACED.",
+                            registry=REGISTRY)
+ORDERS_FOUND_BEFORE_SEND = Counter("autoinvest_orders_found_before_send_total",
+                                   "Sends not made: the clientOrderId was already on the exchange (restored "
+                                   "database?).", registry=REGISTRY)
 
 # -- loops
 LOOP_PASSES = Counter("autoinvest_loop_passes_total", "Loop passes by loop and result.", ["loop", "result"],

@@ -86,6 +86,15 @@ CREATE FUNCTION public.failing_reconciliations(p_runs integer) RETURNS TABLE(pro
      ORDER BY r.profile_id
 $$;
 ALTER FUNCTION public.failing_reconciliations(p_runs integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.in_flight_execution_ids(p_within_seconds integer) RETURNS TABLE(execution_id uuid, user_id uuid, profile_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT e.id, e.user_id, e.profile_id FROM executions e
+     WHERE e.state IN ('CLAIMED', 'SUBMITTING') AND e.updated_at > now() - make_interval(secs => p_within_seconds)
+     ORDER BY e.updated_at
+$$;
+ALTER FUNCTION public.in_flight_execution_ids(p_within_seconds integer) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.ledger_entries_append_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -138,6 +147,16 @@ CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reas
             jsonb_build_object('reason', p_reason));
 $$;
 ALTER FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) RETURNS TABLE(execution_id uuid, user_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public'
+    AS $$
+    SELECT e.id, e.user_id FROM executions e
+     WHERE e.state = 'NOT_PLACED' AND e.confirmed_at IS NULL AND e.confirm_after <= now()
+     ORDER BY e.confirm_after
+     LIMIT p_limit
+$$;
+ALTER FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) OWNER TO autoinvest_owner;
 CREATE TABLE public.alembic_version (
     version_num character varying(32) NOT NULL
 );
@@ -254,9 +273,13 @@ CREATE TABLE public.executions (
     lease_token bigint DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirm_after timestamp with time zone,
+    confirmed_at timestamp with time zone,
+    last_not_found_at timestamp with time zone,
     CONSTRAINT executions_amount_base_check CHECK ((amount_base > (0)::numeric)),
     CONSTRAINT executions_amount_eur_check CHECK ((amount_eur > (0)::numeric)),
     CONSTRAINT executions_check CHECK (((state = ANY (ARRAY['CLAIMED'::text, 'REJECTED'::text])) OR (submit_ts IS NOT NULL))),
+    CONSTRAINT executions_not_placed_confirmable CHECK (((state <> 'NOT_PLACED'::text) OR (confirm_after IS NOT NULL) OR (confirmed_at IS NOT NULL))),
     CONSTRAINT executions_reserved_eur_check CHECK ((reserved_eur >= (0)::numeric)),
     CONSTRAINT executions_side_check CHECK ((side = ANY (ARRAY['buy'::text, 'sell'::text]))),
     CONSTRAINT executions_state_check CHECK ((state = ANY (ARRAY['CLAIMED'::text, 'SUBMITTING'::text, 'SUBMITTED'::text, 'FILLED'::text, 'CANCELED'::text, 'REJECTED'::text, 'NOT_PLACED'::text])))
@@ -665,7 +688,7 @@ ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_email_key UNIQUE (email);
 ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
-CREATE UNIQUE INDEX executions_one_live_per_market ON public.executions USING btree (profile_id, market) WHERE (state = ANY (ARRAY['CLAIMED'::text, 'SUBMITTING'::text, 'SUBMITTED'::text]));
+CREATE UNIQUE INDEX executions_one_live_per_market ON public.executions USING btree (profile_id, market) WHERE ((state = ANY (ARRAY['CLAIMED'::text, 'SUBMITTING'::text, 'SUBMITTED'::text])) OR ((state = 'NOT_PLACED'::text) AND (confirmed_at IS NULL)));
 CREATE INDEX executions_state ON public.executions USING btree (state, updated_at);
 CREATE INDEX fills_profile_market ON public.fills USING btree (profile_id, market, filled_at);
 CREATE INDEX ledger_entries_profile ON public.ledger_entries USING btree (profile_id, id);
@@ -797,6 +820,8 @@ REVOKE ALL ON FUNCTION public.execution_state_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.failing_reconciliations(p_runs integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.profile_ids() FROM PUBLIC;
@@ -805,6 +830,8 @@ REVOKE ALL ON FUNCTION public.quarantined_item_summary() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) TO autoinvest_app;
 GRANT SELECT,INSERT ON TABLE public.audit_log TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.capital_accounts TO autoinvest_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_clock_skew TO autoinvest_app;

@@ -22,11 +22,14 @@ async def _proposal(conn: AppConnection, user: uuid.UUID, profile: uuid.UUID, ma
 
 
 async def _execution(conn: AppConnection, user: uuid.UUID, profile: uuid.UUID, proposal: uuid.UUID,
-                     state: str = "CLAIMED", market: str = "BTC-EUR") -> None:
+                     state: str = "CLAIMED", market: str = "BTC-EUR", confirmed: bool = True) -> None:
+    # A NOT_PLACED is terminal once confirmed; unconfirmed, it waits for its look at confirm_after.
+    confirm = "NULL, now()" if confirmed else "now(), NULL"
     async with user_tx(conn, user):
         await conn.execute(
             "INSERT INTO executions (id, user_id, profile_id, proposal_id, market, side, state, client_order_id,"
-            " amount_eur, submit_ts) VALUES (%s, %s, %s, %s, %s, 'buy', %s, %s, 10, now())",
+            " amount_eur, submit_ts, confirm_after, confirmed_at)"
+            f" VALUES (%s, %s, %s, %s, %s, 'buy', %s, %s, 10, now(), {confirm})",
             (uuid.uuid4(), user, profile, proposal, market, state, uuid.uuid4()))
 
 
@@ -57,6 +60,15 @@ async def test_terminal_entries_do_not_block_a_new_live_one(app_conn: AppConnect
     for state in ("FILLED", "CANCELED", "REJECTED", "NOT_PLACED"):
         await _execution(app_conn, user, profile, await _proposal(app_conn, user, profile), state=state)
     await _execution(app_conn, user, profile, await _proposal(app_conn, user, profile), state="SUBMITTED")
+
+
+async def test_an_unconfirmed_not_placed_blocks_a_new_live_one(app_conn: AppConnection) -> None:
+    user = await make_user(app_conn)
+    profile = await make_profile(app_conn, user)
+    await _execution(app_conn, user, profile, await _proposal(app_conn, user, profile), state="NOT_PLACED",
+                     confirmed=False)
+    with pytest.raises(psycopg.errors.UniqueViolation, match="executions_one_live_per_market"):
+        await _execution(app_conn, user, profile, await _proposal(app_conn, user, profile), state="CLAIMED")
 
 
 async def test_a_capital_change_that_breaks_the_invariant_is_refused(app_conn: AppConnection) -> None:

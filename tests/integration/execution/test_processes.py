@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from pathlib import Path
@@ -12,12 +13,15 @@ import psycopg
 import pytest
 
 from autoinvest import runtime
+from autoinvest.accounts import kill_switch
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.exchange.base import MarketData
 from autoinvest.execution import loops
+from autoinvest.execution.claim import claim
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.execution.failpoints import POINTS
+from autoinvest.execution.service import submit_claimed
 from autoinvest.ledger import repo as ledger_repo
 from tests.support import processes
 from tests.support.database import DatabaseUnderTest
@@ -83,7 +87,7 @@ async def _settle(conn: AppConnection, settings: Settings) -> None:
         return await runtime.reader_for(c, user_id, settings)
 
     for _ in range(2):  # "not found" must be seen twice after the window
-        await loops.resolver_pass(conn, reader_for=reader_for, settings=s)
+        await loops.resolver_pass(conn, lookup_for=reader_for, settings=s)
     await loops.monitor_pass(conn, reader_for=reader_for, grace_s=0)
 
 
@@ -92,11 +96,12 @@ async def _wait_terminal(conn: AppConnection, user_id: UUID, proposal: UUID, tim
     state = "none"
     while time.monotonic() < deadline:
         async with user_tx(conn, user_id):
-            cur = await conn.execute("SELECT state FROM executions WHERE proposal_id = %s", (proposal,))
+            cur = await conn.execute("SELECT state, confirmed_at FROM executions WHERE proposal_id = %s",
+                                     (proposal,))
             row = await cur.fetchone()
         state = row["state"] if row else "none"
-        if state in ("FILLED", "CANCELED", "REJECTED", "NOT_PLACED"):
-            return state
+        if state in ("FILLED", "CANCELED", "REJECTED") or (state == "NOT_PLACED" and row and row["confirmed_at"]):
+            return state  # a NOT_PLACED is final once a later look has confirmed it
         await asyncio.sleep(0.3)
     return state
 
@@ -152,3 +157,29 @@ async def test_a_worker_whose_sessions_are_ended_reconnects_and_goes_on(
         worker.send_signal(signal.SIGTERM)
         _, err = worker.communicate(timeout=30)
     assert worker.returncode == 0, err
+
+
+async def test_kill_switch_on_reports_the_orders_in_flight_and_waits_until_they_settle(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
+    settings = settings_for(simulator, tmp_path)
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
+    claimed = await claim(app_conn, t.user_id, proposal)  # claimed, about to be sent
+    assert claimed.execution is not None
+    env = processes.env_for(db, simulator)
+    try:
+        switch = processes.start(["kill-switch", "on", "--user", str(t.user_id), "--wait", "1"], env)
+        out, err = switch.communicate(timeout=60)
+        assert switch.returncode == 0, err
+        assert json.loads(out) == {"scope": "user", "id": str(t.user_id), "kill_switch": True}
+        assert "1 order(s) in flight" in err and f"still in flight after 1 s: {claimed.execution.id}" in err, err
+        # The executor settles it: refused by the switch, never sent; a second `on` then has nothing to wait for.
+        await submit_claimed(app_conn, t.user_id, claimed.execution.id, clients_for=runtime.executor_clients(settings),
+                             settings=runtime.submit_settings(settings))
+        again = processes.start(["kill-switch", "on", "--user", str(t.user_id)], env)
+        _, err = again.communicate(timeout=60)
+        assert again.returncode == 0 and "no order in flight for this scope" in err, err
+    finally:
+        async with user_tx(app_conn, t.user_id):
+            await kill_switch.set_user(app_conn, t.user_id, False, actor="test")
+    assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []

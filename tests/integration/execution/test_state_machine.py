@@ -48,7 +48,7 @@ async def _restarted_worker(conn: AppConnection, app_settings: Settings, clients
 
     for _ in range(2):
         await loops.executor_pass(conn, clients_for=clients_for, settings=s)
-        await loops.resolver_pass(conn, reader_for=reader_for, settings=s)
+        await loops.resolver_pass(conn, lookup_for=reader_for, settings=s)
         await loops.monitor_pass(conn, reader_for=reader_for, grace_s=0)
 
 
@@ -107,7 +107,8 @@ def test_random_interleavings_keep_every_guarantee(db: DatabaseUnderTest, simula
             coids = [o["clientOrderId"] for o in orders]
             assert len(coids) == len(set(coids)), "two orders for one proposal"
             async with user_tx(conn, t.user_id):
-                cur = await conn.execute("SELECT id, proposal_id, state FROM executions WHERE profile_id = %s",
+                cur = await conn.execute("SELECT id, proposal_id, state, confirmed_at FROM executions"
+                                         " WHERE profile_id = %s",
                                          (t.profile_id,))
                 executions = await cur.fetchall()
                 ours = {str(client_order_id(t.user_id, e["proposal_id"])) for e in executions}
@@ -115,7 +116,9 @@ def test_random_interleavings_keep_every_guarantee(db: DatabaseUnderTest, simula
                 live_reserved = Decimal(0)
                 for e in executions:
                     remaining = await ledger_repo.reservation_remaining(conn, t.profile_id, e["id"])
-                    if e["state"] in ("CLAIMED", "SUBMITTING", "SUBMITTED"):
+                    # an unconfirmed NOT_PLACED is live: its order may still land
+                    if e["state"] in ("CLAIMED", "SUBMITTING", "SUBMITTED") or (
+                            e["state"] == "NOT_PLACED" and e["confirmed_at"] is None):
                         live_reserved += remaining
                     else:
                         assert remaining == 0, f"a {e['state']} execution still holds {remaining}"

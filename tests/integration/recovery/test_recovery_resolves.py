@@ -79,16 +79,18 @@ async def test_recovery_resolves_submitting_executions_before_any_loop_runs(
                   (lost_result.execution_id,))
     reader = await _reader(conn, lost.user_id, settings)
     try:
-        first = await resolve(conn, lost_result.execution_id, reader=reader,  # type: ignore[arg-type]
+        first = await resolve(conn, lost_result.execution_id, lookup=reader,  # type: ignore[arg-type]
                               settings=runtime.resolve_settings(settings))
     finally:
         await reader.close()
     assert first.state == "SUBMITTING" and first.not_found_count == 1
+    admin_execute(own_db, "UPDATE executions SET last_not_found_at = last_not_found_at - interval '1 hour'"
+                  " WHERE id = %s", (lost_result.execution_id,))  # that lookup was long before the restart
 
     async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
         return await _reader(c, user_id, settings)
 
-    report = await recover(own_db.app_url, reader_for=reader_for, loop_settings=LoopSettings(
+    report = await recover(own_db.app_url, reader_for=reader_for, lookup_for=reader_for, loop_settings=LoopSettings(
         submit=runtime.submit_settings(settings), resolve=runtime.resolve_settings(settings),
         resolver_grace_s=settings.resolver_grace_s))
 
