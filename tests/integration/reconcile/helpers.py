@@ -18,6 +18,7 @@ from autoinvest.execution.claim import Outcome, claim
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle import executions
 from autoinvest.lifecycle.apply import apply_order
+from autoinvest.reconcile.service import PassReport, reconcile_users
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
 from tests.support.trading import TradingTenant, make_trading_tenant
@@ -127,3 +128,11 @@ async def add_unlisted_profile(conn: AppConnection, t: TradingTenant, market: st
         profile_id = await profiles.create_profile(conn, t.user_id, spec, actor="test")
         await conn.execute("UPDATE profile_policies SET allowlist = %s WHERE profile_id = %s", ([market], profile_id))
     return profile_id
+
+
+async def reconcile(conn: AppConnection, settings: Settings, t: TradingTenant) -> PassReport:
+    """One reconciliation pass over the tenant's account, with the runtime's read-only client."""
+    async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
+        return await runtime.reader_for(c, user_id, settings)
+
+    return await reconcile_users(conn, reader_for, [t.user_id])

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from uuid import UUID
-
-import pytest
 
 from autoinvest import runtime
 from autoinvest.config import Settings
@@ -16,12 +13,7 @@ from autoinvest.observability import metrics
 from autoinvest.reconcile.service import reconcile_users
 from tests.integration.reconcile.helpers import add_unlisted_profile, below, frozen_prices, place_resting
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import make_trading_tenant, settings_for
-
-
-@pytest.fixture
-def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
-    return settings_for(simulator, tmp_path)
+from tests.support.trading import make_trading_tenant
 
 
 def sample(name: str, labels: dict[str, str] | None = None) -> float:

@@ -25,15 +25,10 @@ from tests.support import processes
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import TradingTenant, settings_for
+from tests.support.trading import TradingTenant
 
 D = Decimal
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
-    return settings_for(simulator, tmp_path)
 
 
 def race(db: DatabaseUnderTest, t: TradingTenant, execution_id: UUID, report: OrderReport,

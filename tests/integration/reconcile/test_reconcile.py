@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
-
-import pytest
 
 from autoinvest import runtime
 from autoinvest.config import Settings
@@ -17,27 +14,15 @@ from autoinvest.exchange.base import MarketData, OrderRequest
 from autoinvest.execution.client_order_id import client_order_id
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.observability import metrics
-from autoinvest.reconcile.service import PassReport, reconcile_all, reconcile_users
-from tests.integration.reconcile.helpers import below, big_tenant, frozen_prices, place_resting
+from autoinvest.reconcile.service import reconcile_all
+from tests.integration.reconcile.helpers import below, big_tenant, frozen_prices, place_resting, reconcile
 from tests.support import processes
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import TradingTenant, settings_for
+from tests.support.trading import TradingTenant
 
 D = Decimal
-
-
-@pytest.fixture
-def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
-    return settings_for(simulator, tmp_path)
-
-
-async def reconcile(conn: AppConnection, settings: Settings, t: TradingTenant) -> PassReport:
-    async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
-        return await runtime.reader_for(c, user_id, settings)
-
-    return await reconcile_users(conn, reader_for, [t.user_id])
 
 
 def gauge(kind: str) -> float | None:

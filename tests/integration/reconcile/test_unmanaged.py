@@ -3,35 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
-from uuid import UUID
-
-import pytest
 
 from autoinvest import runtime
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
-from autoinvest.exchange.base import MarketData
 from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute
 from autoinvest.ledger import repo as ledger_repo
-from autoinvest.reconcile.service import PassReport, reconcile_users
+from tests.integration.reconcile.helpers import reconcile
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import TradingTenant, make_trading_tenant, settings_for
+from tests.support.trading import TradingTenant, make_trading_tenant
 
 D = Decimal
-
-
-@pytest.fixture
-def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
-    return settings_for(simulator, tmp_path)
-
-
-async def reconcile(conn: AppConnection, settings: Settings, t: TradingTenant) -> PassReport:
-    async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
-        return await runtime.reader_for(c, user_id, settings)
-
-    return await reconcile_users(conn, reader_for, [t.user_id])
 
 
 async def trade(conn: AppConnection, settings: Settings, t: TradingTenant, *, side: str,
