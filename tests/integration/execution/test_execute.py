@@ -424,6 +424,10 @@ async def test_not_found_is_decided_with_the_key_that_placed_the_order(
     async with user_tx(app_conn, t.user_id):
         await vault.set_credential(app_conn, t.user_id, "readonly", stranger.api_key, stranger.api_secret, settings,
                                    exchange_url=simulator.url, actor="test")
+        # Verified before the exchange moved the key (verification would refuse this pair today): the resolver
+        # must not rely on the pair check alone.
+        await app_conn.execute("UPDATE exchange_credentials SET verified_at = now(), verification_checks = '{}'"
+                               " WHERE user_id = %s", (t.user_id,))
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
     simulator.admin.fault("POST /order", "drop_response_after_processing", count=1)
     try:

@@ -29,11 +29,15 @@ BIG = {"eur": Decimal("5000"), "allocate": Decimal("3000"), "max_order_eur": Dec
 
 @contextmanager
 def frozen_prices(sim: RunningSimulator) -> Iterator[None]:
-    """Prices move only by set_price while inside (resting orders fill exactly when a test says so)."""
+    """Prices move only by set_price while inside (resting orders fill exactly when a test says so); on the way
+    out they are put back, so that tests which walk a price down do not add up in the shared simulator."""
+    before = sim.admin.prices()
     sim.admin.set_speed(0)
     try:
         yield
     finally:
+        for market, price in before.items():
+            sim.admin.set_price(market, price)
         sim.admin.set_speed(1)
 
 

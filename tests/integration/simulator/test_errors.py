@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -90,7 +91,8 @@ def test_order_validation_errors(simulator: RunningSimulator, key: SimKey) -> No
 
 def test_duplicate_client_order_id_among_open_orders(simulator: RunningSimulator, key: SimKey) -> None:
     coid = str(uuid.uuid4())
-    limit = {"market": "BTC-EUR", "side": "buy", "orderType": "limit", "amount": "0.0002", "price": "30000",
+    resting = (simulator.admin.prices()["BTC-EUR"] * Decimal("0.8")).quantize(Decimal(1))  # below the market: rests
+    limit = {"market": "BTC-EUR", "side": "buy", "orderType": "limit", "amount": "0.0005", "price": str(resting),
              "operatorId": OPERATOR, "clientOrderId": coid}
     first = signed.call(simulator.url, key, "POST", "/order", body=limit)
     assert first.status_code == 200, first.text
