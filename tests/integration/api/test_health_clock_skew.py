@@ -4,10 +4,8 @@ while the fence holds orders back (skew beyond the bound, or no fresh measuremen
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from autoinvest.api.app import create_app
 from autoinvest.db.tx import AppConnection, system_tx
@@ -15,14 +13,6 @@ from autoinvest.observability import clock_skew
 from autoinvest.observability.clock_skew import ClockFence
 from tests.support.database import DatabaseUnderTest
 from tests.support.simulator import RunningSimulator
-
-
-@pytest.fixture
-def sim(simulator: RunningSimulator) -> Iterator[RunningSimulator]:
-    try:
-        yield simulator
-    finally:
-        simulator.admin.set_clock_offset(0)
 
 
 async def _health(db: DatabaseUnderTest, fence: ClockFence, loop: str) -> httpx.Response:

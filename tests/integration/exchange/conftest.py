@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -73,11 +73,3 @@ async def clients(make_account: MakeAccount) -> AsyncIterator[Clients]:
         await trader.close()
 
 
-@pytest.fixture
-def sim(simulator: RunningSimulator) -> Iterator[RunningSimulator]:
-    """The simulator, with every fault cleared after the test (it is shared by the whole session)."""
-    simulator.admin.clear_faults()
-    try:
-        yield simulator
-    finally:
-        simulator.admin.clear_faults()

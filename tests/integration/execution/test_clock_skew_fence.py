@@ -5,7 +5,6 @@ signing window, so without the fence the exchange would accept the order."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,16 +26,6 @@ OFFSET_MS = 1_500  # beyond the 1 s fence bound (half the 2 s signing window of 
 @pytest.fixture
 def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
     return settings_for(simulator, tmp_path)
-
-
-@pytest.fixture
-def sim(simulator: RunningSimulator) -> Iterator[RunningSimulator]:
-    simulator.admin.clear_faults()
-    try:
-        yield simulator
-    finally:
-        simulator.admin.clear_faults()
-        simulator.admin.set_clock_offset(0)
 
 
 @pytest.fixture(autouse=True)

@@ -6,23 +6,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from tests.integration.simulator.signed import call
 from tests.support.simulator import RunningSimulator
 
 WITHDRAWAL = {"symbol": "BTC", "amount": "0.00000001", "address": "not-an-address"}
-
-
-@pytest.fixture
-def sim(simulator: RunningSimulator) -> Iterator[RunningSimulator]:
-    try:
-        yield simulator
-    finally:
-        simulator.admin.set_clock_offset(0)
 
 
 def test_each_permission_is_refused_with_its_bitvavo_code(sim: RunningSimulator) -> None:
