@@ -1,7 +1,8 @@
 """The audit log: who did what to which object, written in the same transaction as the change.
 
-The only module that writes ``audit_log`` (the global kill switch's row, which has no tenant, is written by
-the ``set_global_kill_switch`` SECURITY DEFINER function of the schema). It sits below every repository —
+The only module that writes ``audit_log``, through the ``audit_record`` SECURITY DEFINER function (no role may
+insert or change a row; the function stamps the database login); the global kill switch's row, which has no
+tenant, is written by the ``set_global_kill_switch`` function. It sits below every repository —
 it imports nothing of the application but the database layer — so that the ledger, the accounts, the
 execution path and reconciliation all audit through it.
 """
@@ -19,15 +20,13 @@ from autoinvest.errors import DatabaseError
 #: Mapping and Sequence (not dict and list): a dict[str, str] is details too.
 JsonValue: TypeAlias = "str | int | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 
+# No role may insert into audit_log: audit_record() (migration 0007) writes the row for the transaction's own user
+# and stamps the database login that wrote it.
 _INSERT: LiteralString = (
-    "INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)"
-    " VALUES (%(user_id)s, %(actor)s, %(action)s, %(subject_type)s, %(subject_id)s, %(details)s)"
+    "SELECT audit_record(%(user_id)s, %(actor)s, %(action)s, %(subject_type)s, %(subject_id)s, %(details)s)"
 )
 _INSERT_ONCE: LiteralString = (
-    "INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details)"
-    " SELECT %(user_id)s, %(actor)s, %(action)s, %(subject_type)s, %(subject_id)s, %(details)s"
-    " WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE user_id = %(user_id)s AND action = %(action)s"
-    " AND subject_type = %(subject_type)s AND subject_id = %(subject_id)s)"
+    "SELECT audit_record(%(user_id)s, %(actor)s, %(action)s, %(subject_type)s, %(subject_id)s, %(details)s, true)"
 )
 
 

@@ -21,7 +21,12 @@ from autoinvest.errors import ConfigError
 
 ENV_PREFIX = "AUTOINVEST_"
 _CONNINFO_KEYWORDS = re.compile(r"^\s*(host|hostaddr|port|dbname|user|password|service)\s*=")
+#: The group role the tenant policies name: every component role is a member; it has no privilege of its own.
 APP_ROLE = "autoinvest_app"
+#: One database role per component (``autoinvest_<component>``), each with only the grants its work needs
+#: (migration 0007): scanner and scheduler loops; executor, resolver, monitor, reconciler and recovery; the HTTP
+#: server; the operator's CLI.
+COMPONENTS = ("scanner", "trader", "api", "operator")
 #: The only exchange live mode talks to: real keys and real money go nowhere else.
 LIVE_EXCHANGE_HOST = "api.bitvavo.com"
 
@@ -40,12 +45,21 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "AUTOINVEST_DATABASE_URL"),
         description="Administrative PostgreSQL URL (runs migrations). Unset: embedded PostgreSQL under HOME.",
     )
-    app_database_url: str | None = Field(
-        default=None,
-        description="URL the application connects with (the non-owner role). Unset: derived from the admin URL "
-        f"with user {APP_ROLE} and APP_DB_PASSWORD.",
-    )
-    app_db_password: SecretStr = Field(default=SecretStr(""), description="Password of the application role.")
+    scanner_database_url: str | None = Field(
+        default=None, description="URL of the scanner role (scanner, scheduler). Unset: the admin URL with user "
+        "autoinvest_scanner and DB_ROLE_PASSWORD.")
+    trader_database_url: str | None = Field(
+        default=None, description="URL of the trader role (executor, resolver, monitor, reconciler). Unset: the admin "
+        "URL with user autoinvest_trader and DB_ROLE_PASSWORD.")
+    api_database_url: str | None = Field(
+        default=None, description="URL of the api role (the HTTP server). Unset: the admin URL with user "
+        "autoinvest_api and DB_ROLE_PASSWORD.")
+    operator_database_url: str | None = Field(
+        default=None, description="URL of the operator role (the CLI). Unset: the admin URL with user "
+        "autoinvest_operator and DB_ROLE_PASSWORD.")
+    db_role_password: SecretStr = Field(default=SecretStr(""), description="Password of every component role whose "
+                                        "URL is derived (one password for all: for a single trusted host only; "
+                                        "`db migrate` sets it, or each role URL's own password).")
     vault_key_readonly: SecretStr | None = Field(default=None, description="Fernet key for read-only exchange secrets.")
     vault_key_trade: SecretStr | None = Field(default=None, description="Fernet key for trade exchange secrets.")
     live: bool = Field(default=False, description="Trade real money at EXCHANGE_URL. Off: `up` starts the paper "
@@ -88,7 +102,8 @@ class Settings(BaseSettings):
             return self.clock_skew_bound_ms
         return max(self.access_window_ms // 2, MIN_DEFAULT_SKEW_BOUND_MS)
 
-    @field_validator("database_url", "app_database_url")
+    @field_validator("database_url", "scanner_database_url", "trader_database_url", "api_database_url",
+                     "operator_database_url")
     @classmethod
     def _postgres_url(cls, value: str | None) -> str | None:
         if value is None or value == "":

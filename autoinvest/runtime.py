@@ -174,7 +174,7 @@ def _scanner(ctx: Context) -> Pass:
     """Claims due scan jobs (lease + fencing token) and runs them with the read-only client only."""
     from autoinvest.scanner import service
 
-    return service.scanner_pass(ctx.settings, worker=worker_id(), app_url=urls.app_url(ctx.settings),
+    return service.scanner_pass(ctx.settings, worker=worker_id(), app_url=urls.role_url(ctx.settings, "scanner"),
                                 reader_for=ctx.reader_for)
 
 
@@ -215,6 +215,6 @@ def role_passes(settings: Settings, roles: tuple[str, ...]) -> list[tuple[str, P
 
 def http_app(settings: Settings, *, roles: tuple[str, ...], poll_s: float) -> FastAPI:
     """The process's HTTP app (/metrics, /internal/health) for the loops it runs."""
-    return create_app(app_url=urls.app_url(settings), exchange_url=settings.exchange_url, loops=roles,
+    return create_app(app_url=urls.role_url(settings, "api"), exchange_url=settings.exchange_url, loops=roles,
                       stale_after_s=max(30.0, 10 * poll_s), failing_after=settings.reconcile_failing_runs,
                       clock=clock_fence(settings) if "executor" in roles else None)

@@ -41,16 +41,16 @@ async def run(settings: Settings, options: UpOptions, stop: asyncio.Event, conso
     home = settings.home
     with console.status("starting the database…"):
         admin = urls.admin_url(settings, start=not settings.database_url)
-        migrate.upgrade(admin, app_password=settings.app_db_password.get_secret_value())
+        migrate.upgrade(admin, passwords=urls.role_passwords(settings))
     exchange = None
     if not settings.live:
         with console.status("starting the paper exchange…"):
             exchange = paper.start_exchange(home, speed=60.0 if options.fast else 1.0)
         settings = settings.model_copy(update={"exchange_url": exchange.url, **paper.vault_keys(home, settings)})
     try:
-        conn = await tx.connect(urls.app_url(settings))
+        conn = await tx.connect(urls.role_url(settings, "operator"))  # the demo's set-up is an operator's
         try:
-            await tx.assert_safe_role(conn)
+            await tx.assert_safe_role(conn, "operator")
             demo = None
             if exchange is not None:
                 demo = await paper.ensure_demo(conn, home, exchange, settings,

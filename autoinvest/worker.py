@@ -107,12 +107,15 @@ async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: flo
 async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
     """Run the given roles until ``stop`` is set. Trade keys are loaded by the executor (to send) and by the
     resolver and start-up recovery (to look orders up with the key that placed them), never by the others."""
-    app_url = urls.app_url(settings)
-    conn = await tx.connect(app_url)
-    try:
-        await tx.assert_safe_role(conn)
-    finally:
-        await conn.close()
+    # Each loop connects as its component's role, and the process holds only the URLs of its loops' roles (a
+    # scanner-only worker never the trader's): every one is checked before anything runs.
+    components = {role: urls.LOOP_COMPONENT[role] for role in roles}
+    for component in sorted(set(components.values())):
+        conn = await tx.connect(urls.role_url(settings, component))
+        try:
+            await tx.assert_safe_role(conn, component)
+        finally:
+            await conn.close()
 
     async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
         return await runtime.reader_for(c, user_id, settings)
@@ -120,11 +123,14 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
     async def lookup_for(c: AppConnection, user_id: UUID) -> Trading:
         return await runtime.lookup_for(c, user_id, settings)
 
-    # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py.
-    # Only a process that runs the executor or resolver holds the trade vault key the resolver decides with.
-    trades = bool({"executor", "resolver"} & set(roles))
-    await recovery.recover(app_url, reader_for=reader_for, lookup_for=lookup_for if trades else None,
-                           loop_settings=runtime.loop_settings(settings),
-                           ack_above_eur=settings.reconcile_ack_above_eur)
-    await asyncio.gather(*(_loop(role, app_url, one_pass, stop, poll_s, channel)
+    # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py. It is
+    # trader work: a process without a trader loop leaves it to those that have one. Only a process that runs
+    # the executor or resolver holds the trade vault key the resolver decides with.
+    if "trader" in components.values():
+        trades = bool({"executor", "resolver"} & set(roles))
+        await recovery.recover(urls.role_url(settings, "trader"), reader_for=reader_for,
+                               lookup_for=lookup_for if trades else None,
+                               loop_settings=runtime.loop_settings(settings),
+                               ack_above_eur=settings.reconcile_ack_above_eur)
+    await asyncio.gather(*(_loop(role, urls.role_url(settings, components[role]), one_pass, stop, poll_s, channel)
                            for role, one_pass, channel in runtime.role_passes(settings, roles)))

@@ -39,6 +39,8 @@ _SET_TRADING_ENABLED: LiteralString = (
     "UPDATE profile_policies SET trading_enabled = %(enabled)s, updated_at = now() WHERE profile_id = %(id)s"
     " RETURNING user_id"
 )
+# Stopping is for reconciliation and recovery too (a shortfall, a ledger mismatch); starting is an operator's.
+_PAUSE: LiteralString = "SELECT user_id FROM pause_profile(%(id)s) AS user_id WHERE user_id IS NOT NULL"
 _POLICY: LiteralString = (
     "SELECT p.id AS profile_id, p.user_id, p.name, p.status, p.strategy, p.risk_preset, p.auto_approve_threshold,"
     " p.scan_interval_seconds, pp.trading_enabled, pp.allowlist, pp.min_order_eur, pp.max_order_eur,"
@@ -154,6 +156,9 @@ async def set_trading_enabled(conn: AppConnection, profile_id: UUID, enabled: bo
     """Switch trading on the profile on or off in the caller's transaction; the owner's id, or None when there is
     no such profile (``accounts.kill_switch`` audits the change)."""
     require_transaction(conn)
-    row = await fetch_optional(conn, _SET_TRADING_ENABLED, {"enabled": enabled, "id": profile_id})
+    if enabled:
+        row = await fetch_optional(conn, _SET_TRADING_ENABLED, {"enabled": True, "id": profile_id})
+    else:
+        row = await fetch_optional(conn, _PAUSE, {"id": profile_id})
     owner: UUID | None = None if row is None else row["user_id"]
     return owner

@@ -26,25 +26,19 @@ from autoinvest.domain.states import ProposalStatus, Side
 from autoinvest.errors import InputError, NotFound
 
 SOURCES = ("rules", "llm", "manual")
+#: ``decided_by`` of a proposal the profile's threshold approved when it was written.
+AUTO = "auto"
 
+# The database writes the proposal (migration 0007's propose()): it applies the profile's auto-approve threshold
+# itself, allows overrides to an operator only, checks the scan fence, and writes one per scan window.
 _INSERT: LiteralString = (
-    "INSERT INTO trade_proposals (id, user_id, profile_id, market, side, amount_eur, amount_base, confidence,"
-    " rationale, source, status, policy_snapshot, scan_window, scan_fencing_token, expires_at, decided_at,"
-    " decided_by, override_cooldown, override_anti_flip)"
-    " SELECT %(id)s, %(user_id)s, %(profile_id)s, %(market)s, %(side)s, %(amount_eur)s, %(amount_base)s,"
-    " %(confidence)s, %(rationale)s, %(source)s, %(status)s, %(policy_snapshot)s, %(scan_window)s,"
-    " %(scan_fencing_token)s, now() + make_interval(secs => %(ttl_seconds)s), CASE WHEN %(auto)s THEN now() END,"
-    " CASE WHEN %(auto)s THEN 'auto' END, %(override_cooldown)s, %(override_anti_flip)s"
+    "SELECT id, status, created_at, expires_at, decided_by FROM propose(%(id)s, %(profile_id)s, %(market)s,"
+    " %(side)s, %(amount_eur)s, %(amount_base)s, %(confidence)s, %(rationale)s, %(source)s, %(policy_snapshot)s,"
+    " %(ttl_seconds)s, %(scan_window)s, %(job)s, %(token)s, %(worker)s, %(override_cooldown)s,"
+    " %(override_anti_flip)s)"
 )
-_INSERT_DEDUPLICATED: LiteralString = (
-    " ON CONFLICT (profile_id, market, scan_window) DO NOTHING"
-    " RETURNING id, status, created_at, expires_at, decided_by"
-)
-_LOCK_PROFILE: LiteralString = "SELECT 1 FROM profiles WHERE id = %(profile_id)s FOR UPDATE"
 _EXPIRE: LiteralString = (
-    "UPDATE trade_proposals p SET status = 'EXPIRED'"
-    " WHERE p.profile_id = %(profile_id)s AND p.status IN ('PENDING', 'APPROVED') AND p.expires_at <= now()"
-    " AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)"
+    "SELECT p AS id FROM expire_overdue_proposals(%(profile_id)s, %(job)s, %(token)s, %(worker)s) p"
 )
 _FOR_DECISION: LiteralString = (
     "SELECT id, user_id, profile_id, status, expires_at, expires_at <= now() AS expired"
@@ -67,11 +61,12 @@ _LIST: LiteralString = (
 
 @dataclass(frozen=True)
 class Fence:
-    """A condition that a write checks in its own statement, so that a writer whose claim was lost writes nothing:
-    SQL selecting a row while the claim holds (the scan fence is ``scheduler.jobs.FENCE``) and its parameters."""
+    """A scan job's lease, which a write checks in its own statement, so that a scanner whose claim was lost
+    writes nothing: the job, its fencing token and the worker holding it (``scheduler.jobs.Lease``)."""
 
-    sql: LiteralString
-    params: Mapping[str, object]
+    job: UUID
+    token: int
+    worker: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,10 +158,9 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
     if policy.user_id != user_id:  # RLS already hides other tenants' profiles; this catches a wrong user_id
         raise NotFound(f"no profile with id {profile_id}")
     ttl = require_ttl(ttl if ttl is not None else timedelta(seconds=policy.proposal_ttl_seconds))
-    auto = auto_approves(policy.auto_approve_threshold, confidence)
     proposal = await insert_proposal(
         conn, user_id=user_id, profile_id=profile_id, market=market, side=side, amount_eur=amount_eur,
-        amount_base=amount_base, confidence=confidence, rationale=rationale, source=source, auto_approved=auto,
+        amount_base=amount_base, confidence=confidence, rationale=rationale, source=source,
         policy_snapshot=policy.snapshot(), ttl_seconds=int(ttl.total_seconds()), override_cooldown=override_cooldown,
         override_anti_flip=override_anti_flip)
     assert proposal is not None  # neither fenced nor in a scan window: nothing refuses it
@@ -181,7 +175,7 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
         await audit.record(conn, user_id, actor, "proposal.override", "proposal", proposal.id, {
             "override_cooldown": override_cooldown, "override_anti_flip": override_anti_flip,
         })
-    if auto:
+    if proposal.decided_by == AUTO:
         await record_auto_approval(conn, user_id, proposal.id, confidence=confidence,
                                    threshold=policy.auto_approve_threshold, requested_by=actor)
     return proposal
@@ -189,30 +183,24 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
 
 async def insert_proposal(conn: AppConnection, *, user_id: UUID, profile_id: UUID, market: str, side: Side,
                           amount_eur: Decimal | None, amount_base: Decimal | None, confidence: int, rationale: str,
-                          source: str, auto_approved: bool, policy_snapshot: Mapping[str, object], ttl_seconds: int,
+                          source: str, policy_snapshot: Mapping[str, object], ttl_seconds: int,
                           override_cooldown: bool = False, override_anti_flip: bool = False,
-                          scan_window: datetime | None = None, scan_fencing_token: int | None = None,
-                          fence: Fence | None = None) -> Proposal | None:
-    """The one INSERT of a proposal, in the caller's transaction: PENDING, or APPROVED by 'auto'; it expires
-    ``ttl_seconds`` after database time now. Callers check its shape and audit it.
+                          scan_window: datetime | None = None, fence: Fence | None = None) -> Proposal | None:
+    """The one write of a proposal, in the caller's transaction (``user_id``'s user_tx): the database makes it
+    PENDING, or APPROVED by 'auto' at/above the profile's threshold; it expires ``ttl_seconds`` after database time
+    now. Callers check its shape and audit it.
 
     A scanner's proposal carries its ``scan_window`` (one per profile, market and window) and is written only
-    while ``fence`` holds, checked by this very statement; None when the fence refused it or the window already
-    has a proposal for this market."""
+    while ``fence`` holds; None when the fence refused it or the window already has a proposal for this market."""
     require_transaction(conn)
     params: dict[str, object] = {
-        "id": uuid.uuid4(), "user_id": user_id, "profile_id": profile_id, "market": market, "side": side.value,
+        "id": uuid.uuid4(), "profile_id": profile_id, "market": market, "side": side.value,
         "amount_eur": amount_eur, "amount_base": amount_base, "confidence": confidence, "rationale": rationale,
-        "source": source, "status": (ProposalStatus.APPROVED if auto_approved else ProposalStatus.PENDING).value,
-        "policy_snapshot": driver.Jsonb(dict(policy_snapshot)), "scan_window": scan_window,
-        "scan_fencing_token": scan_fencing_token, "ttl_seconds": ttl_seconds, "auto": auto_approved,
-        "override_cooldown": override_cooldown, "override_anti_flip": override_anti_flip,
+        "source": source, "policy_snapshot": driver.Jsonb(dict(policy_snapshot)), "scan_window": scan_window,
+        "ttl_seconds": ttl_seconds, "override_cooldown": override_cooldown,
+        "override_anti_flip": override_anti_flip, **_fence_params(fence),
     }
-    if fence is None:
-        query = _INSERT + _INSERT_DEDUPLICATED
-    else:
-        query = _INSERT + " WHERE EXISTS (" + fence.sql + ")" + _INSERT_DEDUPLICATED
-    row = await fetch_optional(conn, query, _with_fence(params, fence))
+    row = await fetch_optional(conn, _INSERT, params)
     if row is None:
         return None
     return Proposal(id=row["id"], status=ProposalStatus(row["status"]), created_at=row["created_at"],
@@ -220,32 +208,18 @@ async def insert_proposal(conn: AppConnection, *, user_id: UUID, profile_id: UUI
 
 
 async def expire_overdue(conn: AppConnection, profile_id: UUID, *, fence: Fence | None = None) -> list[UUID]:
-    """The one expiry, in the caller's transaction: lock the profile (as the executor's claim does), then mark
-    its PENDING/APPROVED proposals past ``expires_at`` (database time) that have no execution EXPIRED; their ids.
-    With ``fence``, the statement expires nothing unless the fence holds."""
+    """The one expiry, in the caller's transaction: the database locks the profile (as the executor's claim does),
+    then marks its PENDING/APPROVED proposals past ``expires_at`` (database time) that have no execution EXPIRED;
+    their ids. With ``fence``, it expires nothing unless the fence holds."""
     require_transaction(conn)
-    await conn.execute(_LOCK_PROFILE, {"profile_id": profile_id})
-    if fence is None:
-        query = _EXPIRE + " RETURNING p.id"
-    else:
-        query = _EXPIRE + " AND EXISTS (" + fence.sql + ")" + " RETURNING p.id"
-    rows = await fetch_all(conn, query, _with_fence({"profile_id": profile_id}, fence))
+    rows = await fetch_all(conn, _EXPIRE, {"profile_id": profile_id, **_fence_params(fence)})
     return [row["id"] for row in rows]
 
 
-def _with_fence(params: dict[str, object], fence: Fence | None) -> dict[str, object]:
+def _fence_params(fence: Fence | None) -> dict[str, object]:
     if fence is None:
-        return params
-    assert not params.keys() & fence.params.keys(), "the fence's parameters must not shadow the statement's"
-    return {**fence.params, **params}
-
-
-def auto_approves(threshold: int | None, confidence: int) -> bool:
-    """A policy approves a new proposal itself at or above its auto-approve threshold (None: never).
-
-    Shared by the operator (create_proposal) and the scanner, so that both approve by the same rule.
-    """
-    return threshold is not None and confidence >= threshold
+        return {"job": None, "token": None, "worker": None}
+    return {"job": fence.job, "token": fence.token, "worker": fence.worker}
 
 
 async def record_auto_approval(conn: AppConnection, user_id: UUID, proposal_id: UUID, *, confidence: int,

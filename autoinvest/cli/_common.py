@@ -1,8 +1,9 @@
 """What every command shares: the consoles, the one error wrapper, settings, the audit actor, id parsing, and
 "run this as the owner of id X".
 
-Commands connect with the application URL (row-level security applies); the owning user is found from an id
-with ``owner_of`` and every change runs inside that user's ``user_tx``.
+Commands connect as the operator role (row-level security applies), or as the trader role for the few that do a
+trader's work (`execute`, `reconcile run`); the owning user is found from an id with ``owner_of`` and every
+change runs inside that user's ``user_tx``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from autoinvest.observability import logging as logs
 if TYPE_CHECKING:
     from autoinvest.db.ids import OwnedKind
     from autoinvest.db.tx import AppConnection
+    from autoinvest.db.urls import Component
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,12 +82,13 @@ def parse_id(text: str, *, field: str) -> UUID:
     return inputs.parse_uuid(text, field=field)
 
 
-def run(s: config.Settings, work: Callable[[AppConnection], Awaitable[T]]) -> T:
-    """Run ``work`` on one connection of the application role."""
+def run(s: config.Settings, work: Callable[[AppConnection], Awaitable[T]], *,
+        component: Component = "operator") -> T:
+    """Run ``work`` on one connection of the component's role (the operator's unless told)."""
     from autoinvest.db import urls
     from autoinvest.db.tx import run_with_connection
 
-    return run_with_connection(urls.app_url(s), work)
+    return run_with_connection(urls.role_url(s, component), work)
 
 
 async def owner(conn: AppConnection, kind: OwnedKind, object_id: UUID) -> UUID:

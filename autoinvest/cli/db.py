@@ -53,12 +53,17 @@ def status() -> None:
 
 @db_app.command("url")
 @fails_cleanly
-def url(app_role: bool = typer.Option(False, "--app", help="Print the application role's URL instead.")) -> None:
-    """Print the administrative URL (psql and psycopg accept it); --app prints the application's."""
+def url(role: str | None = typer.Option(None, "--role", help="Print this component role's URL instead: "
+                                                          "scanner | trader | api | operator.")) -> None:
+    """Print the administrative URL (psql and psycopg accept it); --role prints a component's."""
+    from autoinvest.config import COMPONENTS
     from autoinvest.db import urls
+    from autoinvest.errors import InputError
 
     s = settings()
-    print(urls.app_url(s) if app_role else urls.admin_url(s))
+    if role is not None and role not in COMPONENTS:
+        raise InputError(f"--role {role!r} must be one of {', '.join(COMPONENTS)}", reason="ROLE_UNKNOWN")
+    print(urls.role_url(s, role) if role is not None else urls.admin_url(s))  # type: ignore[arg-type]
 
 
 @db_app.command("migrate")
@@ -70,5 +75,5 @@ def upgrade() -> None:
     s = settings()
     admin = urls.admin_url(s, start=not s.database_url)
     with out.status("migrating…"):
-        revision = migrate.upgrade(admin, app_password=s.app_db_password.get_secret_value())
+        revision = migrate.upgrade(admin, passwords=urls.role_passwords(s))
     out.print(f"schema at revision {revision}")

@@ -32,7 +32,7 @@ def execute(proposal: str = typer.Argument(..., help="Id of an approved proposal
         proposal_id = parse_id(proposal, field="proposal id")
 
         async def go() -> service.ExecutionResult:
-            conn = await tx.connect(urls.app_url(s))
+            conn = await tx.connect(urls.role_url(s, "trader"))
             try:
                 return await service.execute(conn, proposal_id, clients_for=runtime.executor_clients(s),
                                              settings=runtime.submit_settings(s))

@@ -50,7 +50,7 @@ def _reconcile(profile: str | None, user: str | None, summary: bool) -> None:
         return await runtime.reader_for(conn, owner_id, s)
 
     async def main() -> dict[str, Any]:
-        conn = await connect(urls.app_url(s))
+        conn = await connect(urls.role_url(s, "trader"))
         try:
             if user_id is not None:
                 return (await reconcile_users(conn, reader_for, [user_id],

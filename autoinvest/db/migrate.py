@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -11,21 +13,35 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from psycopg import sql
 
-from autoinvest.config import APP_ROLE
+from autoinvest.config import APP_ROLE, COMPONENTS
 
 OWNER_ROLE = "autoinvest_owner"
 # Any constant works; it only has to be the same in every instance.
 MIGRATION_LOCK_KEY = 0x61_75_74_6F_69_6E_76  # "autoinv"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+COMPONENT_ROLES = tuple(f"autoinvest_{c}" for c in COMPONENTS)
+
 _BOOTSTRAP = f"""
-DO $$ BEGIN
+DO $$
+DECLARE
+  r text;
+BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
     CREATE ROLE {OWNER_ROLE} NOLOGIN;
   END IF;
+  -- The group the tenant policies name; no one logs in as it and it holds no privilege (migration 0007).
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
-    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  ELSE
+    ALTER ROLE {APP_ROLE} NOLOGIN;
   END IF;
+  FOREACH r IN ARRAY ARRAY[{", ".join(f"'{r}'" for r in COMPONENT_ROLES)}] LOOP
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE 'CREATE ROLE ' || quote_ident(r)
+              || ' LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE IN ROLE {APP_ROLE}';
+    END IF;
+  END LOOP;
 END $$;
 GRANT {OWNER_ROLE} TO CURRENT_USER;
 GRANT CREATE, USAGE ON SCHEMA public TO {OWNER_ROLE};
@@ -36,6 +52,17 @@ DO $$ BEGIN
   EXECUTE 'REVOKE TEMPORARY ON DATABASE ' || quote_ident(current_database()) || ' FROM PUBLIC, {APP_ROLE}';
 END $$;
 """
+
+
+def _set_passwords(conn: sa.Connection, passwords: Mapping[str, str]) -> None:
+    """Set each role's password as a SCRAM verifier computed here (libpq's PQencryptPasswordConn): the server, and
+    any statement log it keeps, never sees the password itself."""
+    raw = conn.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    for role, password in passwords.items():
+        verifier = raw.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+        conn.exec_driver_sql(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role),
+                                                                       sql.Literal(verifier)).as_string(raw))
 
 
 def _sqlalchemy_url(url: str) -> sa.engine.URL | str:
@@ -55,18 +82,16 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-def upgrade(admin_url: str, *, app_password: str = "") -> str | None:
-    """Create the roles and upgrade to head; safe when many instances run it at once."""
+def upgrade(admin_url: str, *, passwords: Mapping[str, str] | None = None) -> str | None:
+    """Create the roles (``passwords``: role name -> password to set) and upgrade to head; safe when many instances
+    run it at once."""
     engine = sa.create_engine(_sqlalchemy_url(admin_url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
             try:
                 conn.exec_driver_sql(_BOOTSTRAP)
-                if app_password:
-                    stmt = sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(APP_ROLE),
-                                                                      sql.Literal(app_password))
-                    conn.exec_driver_sql(stmt.as_string())
+                _set_passwords(conn, passwords or {})
                 conn.commit()
                 conn.exec_driver_sql(f"SET ROLE {OWNER_ROLE}")
                 cfg = alembic_config()

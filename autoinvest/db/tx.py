@@ -96,15 +96,36 @@ async def savepoint(conn: AppConnection) -> AsyncIterator[AppConnection]:
             yield conn
 
 
-async def assert_safe_role(conn: AppConnection) -> None:
-    """Refuse to run as a role that owns tables or bypasses row-level security."""
+#: What each component's role must not be able to do (migration 0007), checked at start: a URL that names a
+#: role with more rights (another component's, or an older all-purpose one) is refused before anything runs.
+_NOT_EVERYONE = (("capital_accounts", "UPDATE"), ("audit_log", "INSERT"), ("audit_log", "UPDATE"),
+                 ("audit_log", "DELETE"))
+MUST_NOT: dict[str, tuple[tuple[str, str], ...]] = {
+    "scanner": (*_NOT_EVERYONE, ("trade_proposals", "INSERT"), ("trade_proposals", "UPDATE"),
+                                ("profile_policies", "UPDATE"), ("profiles", "UPDATE"), ("users", "UPDATE"),
+                                ("exchange_credentials", "UPDATE"), ("executions", "INSERT"),
+                                ("ledger_entries", "INSERT"), ("global_settings", "UPDATE")),
+    "trader": (*_NOT_EVERYONE, ("trade_proposals", "INSERT"), ("trade_proposals", "UPDATE"),
+                               ("profile_policies", "UPDATE"), ("profiles", "UPDATE"), ("users", "UPDATE"),
+                               ("exchange_credentials", "INSERT"), ("global_settings", "UPDATE")),
+    "api": (*_NOT_EVERYONE, ("executions", "INSERT"), ("ledger_entries", "INSERT"), ("global_settings", "UPDATE"),
+                            ("exchange_credentials", "INSERT")),
+    "operator": _NOT_EVERYONE,
+}
+#: Switching all trading back on is the operator's alone.
+_OPERATOR_ONLY_FUNCTION = "set_global_kill_switch(boolean, text, text)"
+
+
+async def assert_safe_role(conn: AppConnection, component: str | None = None) -> None:
+    """Refuse to run as a role that owns tables or bypasses row-level security; with ``component``, also as one
+    that can do what that component's role must not (``MUST_NOT``)."""
     cur = await conn.execute(
         "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
     role = await cur.fetchone()
     assert role is not None
     if role["rolsuper"] or role["rolbypassrls"]:
         raise UnsafeDatabaseRole(f"database role {role['rolname']} is a superuser or bypasses RLS; connect the "
-                                 "application with its own role (AUTOINVEST_APP_DATABASE_URL)")
+                                 "application with its component roles (AUTOINVEST_<COMPONENT>_DATABASE_URL)")
     cur = await conn.execute(
         "SELECT c.relname FROM pg_class c WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)"
         " AND c.relkind IN ('r', 'p', 'v', 'm') LIMIT 5")
@@ -120,4 +141,24 @@ async def assert_safe_role(conn: AppConnection) -> None:
         # A table it creates could capture a SECURITY DEFINER function (guarantee 12).
         raise UnsafeDatabaseRole(f"database role {role['rolname']} may create temporary tables or tables in schema "
                                  "public; run `autoinvest db migrate` as the database owner (it revokes both)")
+    if component is not None:
+        await _assert_fits(conn, str(role["rolname"]), component)
     await conn.rollback()
+
+
+async def _assert_fits(conn: AppConnection, rolname: str, component: str) -> None:
+    checks = MUST_NOT[component]
+    cur = await conn.execute(
+        "SELECT t, p FROM unnest(%s::text[], %s::text[]) AS c(t, p) WHERE has_table_privilege(t, p)",
+        ([t for t, _ in checks], [p for _, p in checks]))
+    too_much = [f"{r['p']} {r['t']}" for r in await cur.fetchall()]
+    if component != "operator":
+        cur = await conn.execute("SELECT has_function_privilege(%s, 'EXECUTE') AS may", (_OPERATOR_ONLY_FUNCTION,))
+        row = await cur.fetchone()
+        if row is not None and row["may"]:
+            too_much.append("EXECUTE set_global_kill_switch")
+    if too_much:
+        variable = f"AUTOINVEST_{component.upper()}_DATABASE_URL"
+        raise UnsafeDatabaseRole(f"database role {rolname} may {', '.join(too_much)}: more than the {component} "
+                                 f"role may; connect the {component} with its own role, autoinvest_{component} "
+                                 f"({variable}), and run `autoinvest db migrate`")

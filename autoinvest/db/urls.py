@@ -1,12 +1,25 @@
-"""Which URL does what: the admin URL migrates, the application URL runs the product."""
+"""Which URL does what: the admin URL migrates; each component connects with its own role's URL."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from autoinvest import config
 from autoinvest.db import embedded
 from autoinvest.errors import DatabaseError
+
+Component = Literal["scanner", "trader", "api", "operator"]
+#: The component whose role each worker loop connects as.
+LOOP_COMPONENT: dict[str, Component] = {
+    "scanner": "scanner", "scheduler": "scanner",
+    "executor": "trader", "resolver": "trader", "monitor": "trader", "reconciler": "trader",
+}
+
+
+def role_name(component: Component) -> str:
+    return f"autoinvest_{component}"
 
 
 def admin_url(settings: config.Settings, *, start: bool = False) -> str:
@@ -20,11 +33,24 @@ def admin_url(settings: config.Settings, *, start: bool = False) -> str:
     return found
 
 
-def app_url(settings: config.Settings, *, start: bool = False) -> str:
-    """AUTOINVEST_APP_DATABASE_URL, or the admin URL with the application role as user."""
-    if settings.app_database_url:
-        return settings.app_database_url
+def role_url(settings: config.Settings, component: Component, *, start: bool = False) -> str:
+    """AUTOINVEST_<COMPONENT>_DATABASE_URL, or the admin URL with the component's role and DB_ROLE_PASSWORD."""
+    explicit: str | None = getattr(settings, f"{component}_database_url")
+    if explicit:
+        return explicit
     params = conninfo_to_dict(admin_url(settings, start=start))
-    params["user"] = config.APP_ROLE
-    params["password"] = settings.app_db_password.get_secret_value() or None
+    params["user"] = role_name(component)
+    params["password"] = settings.db_role_password.get_secret_value() or None
     return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def role_passwords(settings: config.Settings) -> dict[str, str]:
+    """The password `db migrate` sets on each component role: its URL's own, else DB_ROLE_PASSWORD (none: unset)."""
+    passwords: dict[str, str] = {}
+    for component in config.COMPONENTS:
+        explicit: str | None = getattr(settings, f"{component}_database_url")
+        password = (conninfo_to_dict(explicit).get("password") if explicit
+                    else settings.db_role_password.get_secret_value())
+        if password:
+            passwords[role_name(component)] = str(password)  # type: ignore[arg-type]
+    return passwords

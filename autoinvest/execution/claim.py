@@ -58,9 +58,9 @@ async def _claim_in_tx(conn: AppConnection, user_id: UUID, proposal_id: UUID,
                        sell_quote: preflight.SellQuote | None) -> ClaimResult:
     # Serialise every claim of this profile: the counters read below cannot change under us.
     cur = await conn.execute(
-        "SELECT pr.id FROM profiles pr JOIN trade_proposals p ON p.profile_id = pr.id"
-        " WHERE p.id = %s FOR UPDATE OF pr", (proposal_id,))
-    if await cur.fetchone() is None:
+        "SELECT lock_profile(p.profile_id) AS locked FROM trade_proposals p WHERE p.id = %s", (proposal_id,))
+    row = await cur.fetchone()
+    if row is None or not row["locked"]:
         raise NotFound(f"proposal {proposal_id} not found (or not yours)", reason="PROPOSAL_NOT_FOUND")
     existing = await executions.for_proposal(conn, user_id, proposal_id)
     if existing is not None:

@@ -3,7 +3,8 @@
 Every function runs on a connection already inside the caller's ``user_tx``: a ledger move
 commits or rolls back with the state change that caused it. The database, not this module,
 enforces the invariant (the ``capital_invariant`` CHECK and the non-negative column CHECKs);
-``UNIQUE(kind, reference)`` makes a replayed entry a no-op.
+``UNIQUE(kind, reference)`` makes a replayed entry a no-op. The account is moved by the database: a trigger
+applies each inserted entry, and no role may update ``capital_accounts`` (migration 0007).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from uuid import UUID
 from autoinvest import audit
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, savepoint
-from autoinvest.errors import CheckRefused, DatabaseError, LedgerConflict, NotFound
+from autoinvest.errors import CheckRefused, DatabaseError, ForeignKeyMissing, LedgerConflict, NotFound
 from autoinvest.ledger.entries import (
     COLUMNS,
     Account,
@@ -62,10 +63,11 @@ async def post(conn: AppConnection, profile_id: UUID, user_id: UUID, entry: Entr
               "d_allocated": entry.d_allocated, "d_reserved_for_orders": entry.d_reserved_for_orders,
               "d_reserved_for_positions": entry.d_reserved_for_positions, "d_realized_pnl": entry.d_realized_pnl,
               "memo": driver.Jsonb(dict(entry.memo))}
-    async with refused_by_check(conn):
-        row = await _one(conn, "post_entry", params)
-        if row["inserted"] and not row["moved"]:
-            raise NotFound(f"no capital account visible for profile {profile_id}")
+    try:
+        async with refused_by_check(conn):
+            row = await _one(conn, "post_entry", params)
+    except ForeignKeyMissing:
+        raise NotFound(f"no capital account visible for profile {profile_id}") from None
     if row["inserted"]:
         return True
     owner = await _maybe_one(conn, "entry_owner", {"kind": entry.kind.value, "reference": entry.reference})
@@ -123,7 +125,7 @@ async def rebuild(conn: AppConnection, profile_id: UUID, actor: str) -> Account:
     if after == before:
         return before
     async with refused_by_check(conn):
-        await conn.execute(QUERIES["set_account"], {"profile_id": profile_id, **_columns(after)})
+        await conn.execute(QUERIES["restate_account"], {"profile_id": profile_id})
         await audit.record(conn, cast(UUID, row["user_id"]), actor, "ledger.rebuild", "capital_account", profile_id, {
             "before": _json(before), "after": _json(after),
             "drift": {c: str(d) for c, d in Difference(before, after).drift.items()}})

@@ -17,9 +17,10 @@ from uuid import UUID
 
 from autoinvest.db.tx import AppConnection, user_tx
 
+# lock_profile(): a scanner may lock the profile, not change it.
 _LOCK_PROFILE: LiteralString = (
-    "SELECT pp.llm_calls_per_day, pp.llm_calls_per_hour FROM profiles p"
-    " JOIN profile_policies pp ON pp.profile_id = p.id WHERE p.id = %(profile_id)s FOR UPDATE OF p"
+    "SELECT pp.llm_calls_per_day, pp.llm_calls_per_hour FROM profile_policies pp"
+    " WHERE pp.profile_id = %(profile_id)s AND lock_profile(%(profile_id)s)"
 )
 _COUNT: LiteralString = (
     "SELECT count(*) FILTER (WHERE reserved_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from autoinvest import audit
 from autoinvest.accounts import proposals
 from autoinvest.accounts.profiles import Policy
-from autoinvest.accounts.proposals import Fence, auto_approves, record_auto_approval
+from autoinvest.accounts.proposals import AUTO, Fence, record_auto_approval
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.observability import metrics
 from autoinvest.proposers.base import ProposalDraft, Source
@@ -44,11 +44,11 @@ async def finish(conn: AppConnection, lease: Lease, run: Run, *, policy: Policy 
         approved = 0
         if policy is not None:
             for draft in drafts:
-                proposal_id = await insert_draft(conn, lease, run, policy, source, draft)
-                if proposal_id is None:
+                proposal = await insert_draft(conn, lease, run, policy, source, draft)
+                if proposal is None:
                     continue  # this window already has a proposal for this market
-                ids.append(proposal_id)
-                approved += auto_approves(policy.auto_approve_threshold, draft.confidence)
+                ids.append(proposal.id)
+                approved += proposal.decided_by == AUTO
         expired = await expire_overdue(conn, lease)
         outcome = "ok" if error is None else "failed"
         if not await jobs.complete(conn, lease, run, outcome=outcome, proposals=len(ids), error=error):
@@ -59,19 +59,18 @@ async def finish(conn: AppConnection, lease: Lease, run: Run, *, policy: Policy 
 
 def fence(lease: Lease) -> Fence:
     """The scan fence of this lease, as every write of its run checks it."""
-    return Fence(jobs.FENCE, lease.params())
+    return Fence(job=lease.job_id, token=lease.token, worker=lease.worker)
 
 
 async def insert_draft(conn: AppConnection, lease: Lease, run: Run, policy: Policy, source: Source,
-                       draft: ProposalDraft) -> uuid.UUID | None:
-    """Insert one draft of the run (fenced, deduplicated per scan window) and audit it; None when refused."""
-    auto = auto_approves(policy.auto_approve_threshold, draft.confidence)
+                       draft: ProposalDraft) -> proposals.Proposal | None:
+    """Insert one draft of the run (fenced, deduplicated per scan window; the database decides its status) and
+    audit it; None when refused."""
     proposal = await proposals.insert_proposal(
         conn, user_id=lease.user_id, profile_id=lease.profile_id, market=draft.market, side=draft.side,
         amount_eur=draft.amount_eur, amount_base=draft.amount_base, confidence=draft.confidence,
-        rationale=draft.rationale, source=source, auto_approved=auto, policy_snapshot=policy.snapshot(),
-        ttl_seconds=policy.proposal_ttl_seconds, scan_window=run.scan_window, scan_fencing_token=lease.token,
-        fence=fence(lease))
+        rationale=draft.rationale, source=source, policy_snapshot=policy.snapshot(),
+        ttl_seconds=policy.proposal_ttl_seconds, scan_window=run.scan_window, fence=fence(lease))
     if proposal is None:
         return None
     await audit.record(conn, lease.user_id, ACTOR, "proposal.created", "proposal", proposal.id, {
@@ -81,11 +80,11 @@ async def insert_draft(conn: AppConnection, lease: Lease, run: Run, policy: Poli
         "confidence": draft.confidence, "source": source, "scan_window": run.scan_window.isoformat(),
         "fencing_token": lease.token, "expires_at": proposal.expires_at.isoformat(),
     })
-    if auto:
+    if proposal.decided_by == AUTO:
         await record_auto_approval(conn, lease.user_id, proposal.id, confidence=draft.confidence,
                                    threshold=policy.auto_approve_threshold, requested_by=ACTOR)
     metrics.PROPOSALS_WRITTEN.labels(source, proposal.status.value).inc()
-    return proposal.id
+    return proposal
 
 
 async def expire_overdue(conn: AppConnection, lease: Lease) -> list[uuid.UUID]:

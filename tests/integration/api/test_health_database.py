@@ -16,7 +16,6 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from autoinvest.api.app import create_app
-from autoinvest.config import APP_ROLE
 from autoinvest.db.tx import connect, system_tx
 from tests.integration.scheduler.isolated import isolated_database
 from tests.support.database import DatabaseUnderTest
@@ -63,7 +62,7 @@ async def test_health_is_503_naming_the_database_when_its_connection_is_lost_mid
                                " VALUES (%s, 'test', now())", (loop,))
     finally:
         await conn.close()
-    app = create_app(app_url=own.app_url, exchange_url=simulator.url, loops=(loop,), stale_after_s=30)
+    app = create_app(app_url=own.role_url("api"), exchange_url=simulator.url, loops=(loop,), stale_after_s=30)
     assert (await _get(app, "/internal/health")).status_code == 200  # healthy until the database goes
 
     locker = await psycopg.AsyncConnection.connect(own.admin_url)
@@ -78,7 +77,7 @@ async def test_health_is_503_naming_the_database_when_its_connection_is_lost_mid
             assert time.monotonic() < deadline, "the health check never waited on the database"
             cur = await watcher.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND usename = %s AND wait_event_type = 'Lock'", (APP_ROLE,))
+                " AND usename = 'autoinvest_api' AND wait_event_type = 'Lock'")
             terminated = any(row[0] for row in await cur.fetchall())
             await asyncio.sleep(0.05)
     finally:

@@ -14,8 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from autoinvest.config import APP_ROLE
-from tests.support.database import DatabaseUnderTest
+from tests.support.database import ALL_COMPONENTS_ROLE, DatabaseUnderTest
 
 PLANTED = uuid.UUID("00000000-0000-0000-0000-00000000bad1")
 
@@ -42,7 +41,7 @@ CAPTURES: list[tuple[str, dict[str, str]]] = [
 
 
 def _call_as_app(conn: psycopg.Connection[Any], call: str) -> list[tuple[Any, ...]]:
-    conn.execute(f"SET ROLE {APP_ROLE}")
+    conn.execute(f"SET ROLE {ALL_COMPONENTS_ROLE}")
     try:
         return conn.execute(call, {"id": PLANTED}).fetchall()  # type: ignore[arg-type]
     finally:

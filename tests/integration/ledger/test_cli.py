@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from autoinvest.config import APP_ROLE
-from autoinvest.db import migrate
 from autoinvest.db.tx import AppConnection, connect, user_tx
 from tests.integration.ledger.helpers import funded_profile
 from tests.support.database import DatabaseUnderTest
@@ -23,12 +21,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def clean_db(db: DatabaseUnderTest) -> Iterator[DatabaseUnderTest]:
     """A freshly migrated database on the same server: `ledger check` over *every* account sees only ours."""
-    admin = db.fresh_database()
-    migrate.upgrade(admin, app_password="test-app-password")
-    params = conninfo_to_dict(admin)
-    params.update(user=APP_ROLE, password="test-app-password")
-    yield DatabaseUnderTest(admin_url=admin, app_url=make_conninfo(**params),  # type: ignore[arg-type]
-                            home=db.home, embedded=False)
+    yield dataclasses.replace(db.migrated_copy(), embedded=False)
 
 
 def ledger(clean_db: DatabaseUnderTest, *args: str) -> subprocess.CompletedProcess[str]:

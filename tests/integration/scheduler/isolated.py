@@ -3,28 +3,18 @@ must not see (or touch) the profiles of other tests. Same server, fresh database
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from typing import LiteralString
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from autoinvest.config import APP_ROLE
-from autoinvest.db import migrate
 from autoinvest.db.tx import AppConnection, connect
 from tests.support.database import DatabaseUnderTest
 
-APP_PASSWORD = "test-app-password"
-
 
 def isolated_database(db: DatabaseUnderTest) -> DatabaseUnderTest:
-    admin = db.fresh_database()
-    migrate.upgrade(admin, app_password=APP_PASSWORD)
-    params = conninfo_to_dict(admin)
-    params.update(user=APP_ROLE, password=APP_PASSWORD)
-    return dataclasses.replace(db, admin_url=admin, app_url=make_conninfo(**params))  # type: ignore[arg-type]
+    return db.migrated_copy()
 
 
 def admin_execute(test_db: DatabaseUnderTest, query: LiteralString, params: tuple[object, ...] = ()) -> None:
