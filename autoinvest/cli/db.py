@@ -77,3 +77,33 @@ def upgrade() -> None:
     with out.status("migrating…"):
         revision = migrate.upgrade(admin, passwords=urls.role_passwords(s))
     out.print(f"schema at revision {revision}")
+
+
+@db_app.command("add-operator")
+@fails_cleanly
+def add_operator(name: str = typer.Argument(..., help="The person's name: lower-case letters, digits, _.")) -> None:
+    """Give a person their own database login in the operator role (autoinvest_op_NAME), so that every audit row
+    they write names them. The password is read from a hidden prompt (twice), or from standard input."""
+    import sys
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from autoinvest.db import migrate, urls
+    from autoinvest.errors import InputError
+
+    s = settings()
+    if sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise InputError("no password given (type it at the prompt, or pipe it on standard input)",
+                         reason="PASSWORD_TOO_SHORT")
+    admin = urls.admin_url(s, start=not s.database_url)
+    role = migrate.add_operator_login(admin, name, password)
+    params = conninfo_to_dict(admin)
+    params["user"] = role
+    params.pop("password", None)
+    url = make_conninfo(**params)  # type: ignore[arg-type]
+    out.print(f"{role} is ready: they set AUTOINVEST_OPERATOR_DATABASE_URL to {url} "
+              "with their password added")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from alembic.script import ScriptDirectory
 from psycopg import sql
 
 from autoinvest.config import APP_ROLE, COMPONENTS
+from autoinvest.errors import InputError
 
 OWNER_ROLE = "autoinvest_owner"
 # Any constant works; it only has to be the same in every instance.
@@ -63,6 +65,34 @@ def _set_passwords(conn: sa.Connection, passwords: Mapping[str, str]) -> None:
         verifier = raw.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
         conn.exec_driver_sql(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role),
                                                                        sql.Literal(verifier)).as_string(raw))
+
+
+#: A person's own operator login: ``autoinvest_op_<name>``.
+OPERATOR_LOGIN = re.compile(r"^[a-z][a-z0-9_]{0,29}$")
+
+
+def add_operator_login(admin_url: str, name: str, password: str) -> str:
+    """Create (or re-password) a person's own login in the operator role; returns the role name. Audit rows they
+    write then name them (``audit_log.db_user``), whatever actor a command claims."""
+    if not OPERATOR_LOGIN.match(name):
+        raise InputError(f"operator name {name!r} must be 1 to 30 lower-case letters, digits or _, starting with a "
+                         "letter", reason="OPERATOR_NAME_INVALID")
+    if len(password) < 12:
+        raise InputError("the password must have at least 12 characters", reason="PASSWORD_TOO_SHORT")
+    role = f"autoinvest_op_{name}"
+    engine = sa.create_engine(_sqlalchemy_url(admin_url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            exists = conn.exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'").first()
+            if exists is None:
+                conn.exec_driver_sql(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
+                                             "IN ROLE {}").format(sql.Identifier(role),
+                                                                  sql.Identifier("autoinvest_operator")).as_string())
+            _set_passwords(conn, {role: password})
+            conn.commit()
+    finally:
+        engine.dispose()
+    return role
 
 
 def _sqlalchemy_url(url: str) -> sa.engine.URL | str:

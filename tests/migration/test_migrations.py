@@ -8,6 +8,7 @@ import sys
 import psycopg
 import pytest
 
+from autoinvest.config import COMPONENTS
 from autoinvest.db import migrate
 from autoinvest.db.tx import assert_safe_role, connect
 from autoinvest.errors import UnsafeDatabaseRole
@@ -38,11 +39,12 @@ def test_four_processes_migrating_at_once_leave_one_correct_schema(db: DatabaseU
 
 
 async def test_the_application_role_is_safe_and_the_admin_role_is_refused(db: DatabaseUnderTest) -> None:
-    app = await connect(db.app_url)
-    try:
-        await assert_safe_role(app)  # owns nothing, no BYPASSRLS
-    finally:
-        await app.close()
+    for component in COMPONENTS:
+        app = await connect(db.role_url(component))
+        try:
+            await assert_safe_role(app, component)  # owns nothing, no BYPASSRLS, no more than its component may
+        finally:
+            await app.close()
     admin = await connect(db.admin_url)
     try:
         with pytest.raises(UnsafeDatabaseRole):

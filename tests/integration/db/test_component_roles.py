@@ -4,6 +4,7 @@ ledger entries; guarantee 20: audit rows cannot be forged)."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,12 +13,15 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from autoinvest import audit
 from autoinvest.db import tx
 from autoinvest.db.tx import AppConnection, connect
 from autoinvest.errors import UnsafeDatabaseRole
 from tests.support import tenants
 from tests.support.database import DatabaseUnderTest
+from tests.support.processes import CLI
 
 COMPONENTS = ("scanner", "trader", "api", "operator")
 
@@ -212,3 +216,30 @@ async def test_a_url_with_more_rights_than_the_component_is_refused_at_start(db:
             await tx.assert_safe_role(conn, component)
     finally:
         await conn.close()
+
+
+async def test_an_operator_with_a_login_of_their_own_is_named_by_every_audit_row_they_write(
+        db: DatabaseUnderTest, tenant: Tenant) -> None:
+    name = f"alice_{uuid.uuid4().hex[:6]}"
+    done = subprocess.run([*CLI, "db", "add-operator", name], env=db.env(), input="a-long-enough-password\n",
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "a-long-enough-password" not in done.stdout + done.stderr
+    url = _with_user_and_password(db.admin_url, f"autoinvest_op_{name}", "a-long-enough-password")
+    conn = await connect(url)
+    try:
+        await tx.assert_safe_role(conn, "operator")  # the operator's grants, nothing more
+        async with tx.user_tx(conn, tenant.user_id):
+            await audit.record(conn, tenant.user_id, "operator:someone-else", "kill_switch.on", "profile",
+                               tenant.profile_id)
+            cur = await conn.execute("SELECT db_user FROM audit_log WHERE user_id = %s AND action = 'kill_switch.on'",
+                                     (tenant.user_id,))
+            assert await cur.fetchone() == {"db_user": f"autoinvest_op_{name}"}
+    finally:
+        await conn.close()
+
+
+def _with_user_and_password(url: str, user: str, password: str) -> str:
+    params = conninfo_to_dict(url)
+    params.update(user=user, password=password)
+    return make_conninfo(**params)  # type: ignore[arg-type]

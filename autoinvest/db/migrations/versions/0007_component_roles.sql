@@ -232,7 +232,9 @@ GRANT INSERT, UPDATE, DELETE ON exchange_credentials TO autoinvest_operator;
 GRANT INSERT (profile_id, user_id) ON capital_accounts TO autoinvest_operator;
 GRANT INSERT ON ledger_entries, outbox_events TO autoinvest_operator;
 GRANT UPDATE (status, decided_at, decided_by) ON trade_proposals TO autoinvest_operator;
+-- `reconcile ack` books the acknowledged shortfall: the position and its ADJUST entry.
 GRANT UPDATE ON reconcile_adjustments TO autoinvest_operator;
+GRANT INSERT, UPDATE ON positions TO autoinvest_operator;
 GRANT EXECUTE ON FUNCTION set_global_kill_switch(boolean, text, text), in_flight_execution_ids(integer),
     lock_profile(uuid), pause_profile(uuid), capital_account_locked(uuid, boolean), restate_capital_account(uuid),
     propose(uuid, uuid, text, text, numeric, numeric, integer, text, text, jsonb, integer, timestamptz, uuid, bigint,
