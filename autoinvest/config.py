@@ -164,9 +164,9 @@ def is_local_exchange_url(url: str) -> bool:
         _ = parts.port  # raises ValueError on a bad port
     except ValueError:
         return False
-    host = parts.hostname or ""
     if parts.scheme.lower() not in ("http", "https"):
         return False
+    host = parts.hostname or ""
     if host == "localhost":
         return True
     try:

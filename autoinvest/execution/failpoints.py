@@ -1,8 +1,8 @@
 """Named points between the execution steps where a test can make the process die as kill -9 would.
 
 A subprocess is armed with AUTOINVEST_FAILPOINT=<name> and AUTOINVEST_TEST_HOOKS=true, and is killed by SIGKILL
-there; without the hooks setting, or in live mode, the variable does nothing (load_settings refuses it live). In-process
-tests arm a point with :func:`armed` instead, which raises :class:`SimulatedCrash`: every failpoint
+there; without the hooks setting, or in live mode, the variable does nothing (load_settings refuses it live).
+In-process tests arm a point with :func:`armed` instead, which raises :class:`SimulatedCrash`: every failpoint
 sits between transactions, so unwinding there leaves the database exactly as a kill would.
 """
 
