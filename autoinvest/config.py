@@ -6,6 +6,7 @@ a message naming the variable (see :func:`load_settings`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tempfile
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from autoinvest.errors import ConfigError
+from autoinvest.errors import AutoInvestError, ConfigError
 
 ENV_PREFIX = "AUTOINVEST_"
 _CONNINFO_KEYWORDS = re.compile(r"^\s*(host|hostaddr|port|dbname|user|password|service)\s*=")
@@ -29,6 +30,8 @@ APP_ROLE = "autoinvest_app"
 COMPONENTS = ("scanner", "trader", "api", "operator")
 #: The only exchange live mode talks to: real keys and real money go nowhere else.
 LIVE_EXCHANGE_HOST = "api.bitvavo.com"
+#: Where `autoinvest exchange-sim` listens by default: without live mode, the exchange is a local simulator.
+LOCAL_EXCHANGE_URL = "http://127.0.0.1:8899/v2"
 
 MIN_DEFAULT_SKEW_BOUND_MS = 1000
 
@@ -64,7 +67,8 @@ class Settings(BaseSettings):
     vault_key_trade: SecretStr | None = Field(default=None, description="Fernet key for trade exchange secrets.")
     live: bool = Field(default=False, description="Trade real money at EXCHANGE_URL. Off: `up` starts the paper "
                        "exchange (the local simulator) and trades there.")
-    exchange_url: str = Field(default="https://api.bitvavo.com/v2", description="Bitvavo REST base URL (or simulator).")
+    exchange_url: str = Field(default=LOCAL_EXCHANGE_URL, description="Exchange REST base URL: with LIVE only "
+                              f"https://{LIVE_EXCHANGE_HOST}/v2, without it only a local (loopback) simulator.")
     operator_id: int = Field(default=1, ge=1, description="Bitvavo operatorId sent with every order.")
     access_window_ms: int = Field(default=10000, ge=100, le=60000, description="Signing window of orders (ms).")
     resolver_grace_s: int = Field(default=15, ge=0, description="Age before a SUBMITTING execution is resolved.")
@@ -81,7 +85,8 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint for the LLM proposer.")
     llm_model: str = Field(default="gpt-4o-mini", description="LLM model name.")
     llm_api_key: SecretStr | None = Field(default=None, description="LLM API key.")
-    failpoint: str | None = Field(default=None, description="Testing only: kill the process at this named step.")
+    failpoint: str | None = Field(default=None, description="Testing only (with TEST_HOOKS): kill the process at "
+                                  "this named step.")
     demo_balance_eur: Decimal = Field(default=Decimal("1000"), gt=0, description="Paper balance of the demo user.")
     scan_lease_s: int = Field(default=60, ge=2, le=3600, description="Lease of a claimed scan job (s), renewed every "
                               "third of it while the job runs; a silent instance's job is taken over after it.")
@@ -91,8 +96,16 @@ class Settings(BaseSettings):
                                              "ack`; smaller ones are booked by reconciliation at once.")
     reconcile_failing_runs: int = Field(default=3, ge=1, le=1000, description="/internal/health is unhealthy while "
                                         "a profile's last this many reconciliation runs all ended with an error.")
-    scan_hold_s: float = Field(default=0, ge=0, le=600, description="Testing only: hold every scan job this long "
-                               "before its writes, so that a test can pause or kill a worker mid-job.")
+    scan_hold_s: float = Field(default=0, ge=0, le=600, description="Testing only (with TEST_HOOKS): hold every "
+                               "scan job this long before its writes, so that a test can pause or kill a worker "
+                               "mid-job.")
+    test_hooks: bool = Field(default=False, description="Testing only: let FAILPOINT and SCAN_HOLD_S act. Refused "
+                             "with LIVE.")
+
+    @property
+    def test_hooks_active(self) -> bool:
+        """Test hooks act only when asked for, and never in live mode (load_settings refuses both at once)."""
+        return self.test_hooks and not self.live
 
     @property
     def skew_bound_ms(self) -> int:
@@ -140,11 +153,41 @@ def load_settings() -> Settings:
         problems = "; ".join(f"{_variable_name(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise ConfigError(f"invalid setting {problems}", reason="CONFIG_INVALID_VALUE") from None
     _check_home(settings.home)
-    if settings.live and not is_live_exchange_url(settings.exchange_url):
-        raise ConfigError(live_exchange_url_refusal(f"{ENV_PREFIX}EXCHANGE_URL", settings.exchange_url),
-                          reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
+    check_exchange_url(settings.exchange_url, live=settings.live, what=f"{ENV_PREFIX}EXCHANGE_URL")
+    _check_no_test_hooks_live(settings)
     check_timing(settings)
     return settings
+
+
+def check_exchange_url(url: str, *, live: bool, what: str, error: type[AutoInvestError] = ConfigError) -> None:
+    """The one rule for an exchange URL a process signs for: live mode only Bitvavo over https; otherwise only a
+    local simulator, so that real keys never reach a real exchange unless AUTOINVEST_LIVE=true asked for it."""
+    if live and not is_live_exchange_url(url):
+        raise error(live_exchange_url_refusal(what, url), reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
+    if not live and not is_local_exchange_url(url):
+        raise error(f"{what}={url!r} is refused: without {ENV_PREFIX}LIVE=true only a local exchange (a simulator "
+                    f"on localhost, 127.0.0.0/8 or [::1], e.g. {LOCAL_EXCHANGE_URL}) is accepted; to trade real "
+                    f"money set {ENV_PREFIX}LIVE=true and use https://{LIVE_EXCHANGE_HOST}/v2",
+                    reason="EXCHANGE_URL_NOT_LOCAL")
+
+
+def is_local_exchange_url(url: str) -> bool:
+    """True only for http(s) on a loopback host: ``localhost``, 127.0.0.0/8, ::1. A paper exchange is local by
+    definition; a name or address of another machine (even a simulator there) could be a real exchange."""
+    try:
+        parts = urlsplit(url.strip())
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in ("http", "https"):
+        return False
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: only "localhost" is known to stay on this machine
+        return False
 
 
 def is_live_exchange_url(url: str) -> bool:
@@ -162,6 +205,18 @@ def is_live_exchange_url(url: str) -> bool:
 def live_exchange_url_refusal(what: str, url: str) -> str:
     return (f"{what}={url!r} is refused in live mode: only https://{LIVE_EXCHANGE_HOST}/v2 is accepted "
             f"(unset {ENV_PREFIX}LIVE to use a simulator)")
+
+
+def _check_no_test_hooks_live(settings: Settings) -> None:
+    """Failpoints kill the process and a scan hold stalls it: never where real money is traded."""
+    if not settings.live:
+        return
+    hooks = [f"{ENV_PREFIX}{name.upper()}" for name, on in (("test_hooks", settings.test_hooks),
+                                                             ("failpoint", settings.failpoint is not None),
+                                                             ("scan_hold_s", settings.scan_hold_s > 0)) if on]
+    if hooks:
+        raise ConfigError(f"{', '.join(hooks)} (testing only) refused with {ENV_PREFIX}LIVE=true; unset them",
+                          reason="LIVE_TEST_HOOKS_REFUSED")
 
 
 def check_timing(settings: Settings) -> None:

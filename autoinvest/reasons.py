@@ -247,6 +247,11 @@ _ENTRIES: tuple[Code, ...] = (
     _c("CLOCK_SKEW_UNMEASURED", "no measurement of the exchange's clock is fresh enough to send an order", _E),
     _c("CONFIG_RESOLVER_GRACE_TOO_SHORT", "the resolver grace is shorter than the access window plus the skew "
        "bound", _E),
+    # -- issue 12: live is explicit (config.check_exchange_url; test hooks) --
+    _c("EXCHANGE_URL_NOT_LOCAL", "without AUTOINVEST_LIVE=true only a local (loopback) exchange URL is accepted "
+       "(settings, credential store and load)", _E),
+    _c("LIVE_TEST_HOOKS_REFUSED", "a test hook (TEST_HOOKS, FAILPOINT, SCAN_HOLD_S) is set together with "
+       "AUTOINVEST_LIVE=true", _E),
 )
 
 

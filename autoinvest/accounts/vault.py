@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from autoinvest import audit
 from autoinvest.accounts._db import fetch_all, fetch_one, fetch_optional, require_transaction
-from autoinvest.config import ENV_PREFIX, Settings, is_live_exchange_url, live_exchange_url_refusal
+from autoinvest.config import ENV_PREFIX, Settings, check_exchange_url
 from autoinvest.db import driver
 from autoinvest.db.tx import AppConnection, user_tx
 from autoinvest.domain.states import CredentialPurpose
@@ -101,9 +101,8 @@ async def set_credential(conn: AppConnection, user_id: UUID, purpose: Credential
         raise InputError("the API key must be 1 to 200 characters", reason="API_KEY_INVALID")
     if exchange_url is not None and not exchange_url.startswith(("http://", "https://")):
         raise InputError(f"exchange URL {exchange_url!r} must be an http(s) URL", reason="EXCHANGE_URL_INVALID")
-    if settings.live and exchange_url is not None and not is_live_exchange_url(exchange_url):
-        raise InputError(live_exchange_url_refusal("--exchange-url", exchange_url),
-                         reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
+    if exchange_url is not None:
+        check_exchange_url(exchange_url, live=settings.live, what="--exchange-url", error=InputError)
     token = encrypt(settings, purpose, api_secret)  # before any write: a missing key changes nothing
     row = await fetch_one(conn, _UPSERT, {"id": uuid.uuid4(), "user_id": user_id, "purpose": purpose.value,
                                           "api_key": api_key.strip(), "secret_encrypted": token,
@@ -125,9 +124,8 @@ async def load_credential(conn: AppConnection, user_id: UUID, purpose: Credentia
         raise NotFound(f"user {user_id} has no {purpose.value} exchange key (`autoinvest credentials set`)",
                        reason="CREDENTIAL_NOT_FOUND")
     url = row["exchange_url"] or settings.exchange_url
-    if settings.live and not is_live_exchange_url(url):  # stored in paper mode: never sign for it live
-        raise ConfigError(live_exchange_url_refusal(f"the stored {purpose.value} key's exchange URL", url),
-                          reason="LIVE_EXCHANGE_URL_NOT_BITVAVO")
+    # stored in the other mode: never sign for a simulator's key live, nor for a real exchange's in paper mode
+    check_exchange_url(url, live=settings.live, what=f"the stored {purpose.value} key's exchange URL")
     return Credential(api_key=row["api_key"], api_secret=decrypt(settings, purpose, row["secret_encrypted"]),
                       purpose=purpose, base_url=url)
 

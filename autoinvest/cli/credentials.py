@@ -8,7 +8,9 @@ from uuid import UUID
 
 import typer
 
+from autoinvest import config
 from autoinvest.cli._common import actor, fails_cleanly, owner, parse_id, run, settings
+from autoinvest.errors import InputError
 
 if TYPE_CHECKING:
     from autoinvest.db.tx import AppConnection
@@ -35,6 +37,8 @@ def set_credential(
     key_purpose = inputs.parse_purpose(purpose)
     s = settings()
     vault.encrypt(s, key_purpose, "probe")  # a missing or bad vault key fails before connecting
+    if exchange_url is not None:  # before the verification's probes: a key goes to no exchange it may not use
+        config.check_exchange_url(exchange_url, live=s.live, what="--exchange-url", error=InputError)
 
     async def work(conn: AppConnection) -> UUID:
         user_owner = await owner(conn, "user", user_id)

@@ -1,7 +1,8 @@
 """Named points between the execution steps where a test can make the process die as kill -9 would.
 
-A subprocess is armed with AUTOINVEST_FAILPOINT=<name> and is killed by SIGKILL there. In-process
-tests arm a point with :func:`armed` instead, which raises :class:`SimulatedCrash`: every failpoint
+A subprocess is armed with AUTOINVEST_FAILPOINT=<name> and AUTOINVEST_TEST_HOOKS=true, and is killed by SIGKILL
+there; without the hooks setting, or in live mode, the variable does nothing (load_settings refuses it live).
+In-process tests arm a point with :func:`armed` instead, which raises :class:`SimulatedCrash`: every failpoint
 sits between transactions, so unwinding there leaves the database exactly as a kill would.
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 POINTS = ("after-claim-commit", "after-submitting-commit", "before-send", "after-send-before-record", "after-record")
+#: How pydantic spells a true bool (Settings.test_hooks, Settings.live), read here without loading the settings.
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 _armed_in_process: set[str] = set()
 _delays_in_process: dict[str, float] = {}
 
@@ -29,8 +32,16 @@ def failpoint(name: str) -> None:
         time.sleep(_delays_in_process[name])  # blocks the loop as a stalled process would
     if name in _armed_in_process:
         raise SimulatedCrash(name)
-    if os.environ.get("AUTOINVEST_FAILPOINT") == name:
+    if os.environ.get("AUTOINVEST_FAILPOINT") == name and _hooks_active():
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _hooks_active() -> bool:
+    """AUTOINVEST_TEST_HOOKS is on and AUTOINVEST_LIVE is not (Settings.test_hooks_active, from the environment)."""
+    def on(variable: str) -> bool:
+        return os.environ.get(variable, "").strip().lower() in _TRUE
+
+    return on("AUTOINVEST_TEST_HOOKS") and not on("AUTOINVEST_LIVE")
 
 
 @contextmanager

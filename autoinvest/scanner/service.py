@@ -96,7 +96,7 @@ class Scanner:
             error = exc.reason
             log.warning("scan failed", extra={"job_id": str(lease.job_id), "profile_id": str(lease.profile_id),
                                               "reason": exc.reason})
-        if self.settings.scan_hold_s > 0:  # testing only: a window in which to pause or kill this worker
+        if self.settings.test_hooks_active and self.settings.scan_hold_s > 0:  # a window to pause or kill a worker
             await asyncio.sleep(self.settings.scan_hold_s)
         running.finishing = True
         written = await write.finish(conn, lease, run, policy=policy, source=source, drafts=drafts, error=error)

@@ -15,8 +15,10 @@ CLI = [sys.executable, "-m", "autoinvest.cli"]
 
 
 def env_for(db: DatabaseUnderTest, sim: RunningSimulator, **extra: str) -> dict[str, str]:
-    return db.env(AUTOINVEST_EXCHANGE_URL=sim.url, AUTOINVEST_ACCESS_WINDOW_MS="2000",
-                  AUTOINVEST_CLOCK_SKEW_MS="500", AUTOINVEST_RESOLVER_GRACE_S="3", **vault_env(), **extra)
+    """The environment of a process on ``sim``; ``extra`` adds or overrides settings."""
+    defaults = {"AUTOINVEST_EXCHANGE_URL": sim.url, "AUTOINVEST_ACCESS_WINDOW_MS": "2000",
+                "AUTOINVEST_CLOCK_SKEW_MS": "500", "AUTOINVEST_RESOLVER_GRACE_S": "3", **vault_env()}
+    return db.env(**(defaults | extra))
 
 
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:

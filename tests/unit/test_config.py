@@ -86,8 +86,8 @@ def test_live_mode_refuses_any_exchange_but_bitvavo_over_https(url: str, monkeyp
 
 
 @pytest.mark.parametrize("url", ["https://api.bitvavo.com/v2", "https://api.bitvavo.com", "https://API.bitvavo.com/v2/"])
-def test_live_mode_accepts_bitvavo_and_paper_mode_any_exchange(url: str, monkeypatch: pytest.MonkeyPatch,
-                                                               tmp_path: Path) -> None:
+def test_live_mode_accepts_bitvavo_and_paper_mode_a_local_exchange(url: str, monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
     monkeypatch.setenv("AUTOINVEST_HOME", str(tmp_path))
     monkeypatch.setenv("AUTOINVEST_LIVE", "true")
     monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", url)
@@ -95,3 +95,90 @@ def test_live_mode_accepts_bitvavo_and_paper_mode_any_exchange(url: str, monkeyp
     monkeypatch.setenv("AUTOINVEST_LIVE", "false")
     monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", "http://127.0.0.1:8899/v2")
     assert config.load_settings().exchange_url == "http://127.0.0.1:8899/v2"
+
+
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith("AUTOINVEST_") or key == "DATABASE_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AUTOINVEST_HOME", str(tmp_path))
+
+
+@pytest.mark.parametrize("url", [
+    "https://api.bitvavo.com/v2",  # real money, but AUTOINVEST_LIVE was not asked for
+    "https://evil.example/v2",
+    "http://192.0.2.2:8899/v2",  # a simulator on another machine is not local
+    "http://sim:8899/v2",
+    "http://localhost.evil.example/v2",
+    "http://127.0.0.1.evil.example/v2",
+    "http://127.0.0.1@evil.example/v2",  # the host is evil.example
+    "ftp://127.0.0.1/v2",
+    "127.0.0.1:8899",
+])
+def test_paper_mode_refuses_any_exchange_but_a_local_one(url: str, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        config.load_settings()
+    assert caught.value.reason == "EXCHANGE_URL_NOT_LOCAL"
+    assert "AUTOINVEST_EXCHANGE_URL" in str(caught.value) and "AUTOINVEST_LIVE=true" in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8899/v2", "http://127.3.4.5:1/v2", "http://localhost:8899/v2",
+                                 "https://LOCALHOST/v2", "http://[::1]:8899/v2"])
+def test_paper_mode_accepts_a_loopback_exchange(url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", url)
+    assert config.load_settings().exchange_url == url
+
+
+def test_the_default_exchange_is_the_local_simulator_and_live_must_name_bitvavo(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    assert config.load_settings().exchange_url == "http://127.0.0.1:8899/v2"  # where `autoinvest exchange-sim` listens
+    monkeypatch.setenv("AUTOINVEST_LIVE", "true")
+    with pytest.raises(ConfigError) as caught:
+        config.load_settings()
+    assert caught.value.reason == "LIVE_EXCHANGE_URL_NOT_BITVAVO"
+
+
+@pytest.mark.parametrize("hook", [{"AUTOINVEST_TEST_HOOKS": "true"}, {"AUTOINVEST_FAILPOINT": "before-send"},
+                                  {"AUTOINVEST_SCAN_HOLD_S": "1"}])
+def test_test_hooks_are_refused_in_live_mode(hook: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    _clean_env(monkeypatch, tmp_path)
+    monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", "https://api.bitvavo.com/v2")
+    monkeypatch.setenv("AUTOINVEST_LIVE", "true")
+    assert config.load_settings().live
+    for name, value in hook.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        config.load_settings()
+    assert caught.value.reason == "LIVE_TEST_HOOKS_REFUSED"
+    assert all(name in str(caught.value) for name in hook)
+    monkeypatch.delenv("AUTOINVEST_LIVE")
+    monkeypatch.setenv("AUTOINVEST_EXCHANGE_URL", "http://127.0.0.1:8899/v2")
+    assert not config.load_settings().live  # in paper mode they load
+
+
+_AT_A_FAILPOINT = ("from autoinvest.execution.failpoints import failpoint\n"
+                   "failpoint('before-send')\nprint('alive')")
+
+
+@pytest.mark.parametrize(("env", "killed"), [
+    ({"AUTOINVEST_FAILPOINT": "before-send"}, False),  # no test hooks: the failpoint does nothing
+    ({"AUTOINVEST_FAILPOINT": "before-send", "AUTOINVEST_TEST_HOOKS": "false"}, False),
+    ({"AUTOINVEST_FAILPOINT": "before-send", "AUTOINVEST_TEST_HOOKS": "true", "AUTOINVEST_LIVE": "true"}, False),
+    ({"AUTOINVEST_FAILPOINT": "before-send", "AUTOINVEST_TEST_HOOKS": "true"}, True),
+    ({"AUTOINVEST_FAILPOINT": "before-send", "AUTOINVEST_TEST_HOOKS": "YES"}, True),
+    ({"AUTOINVEST_FAILPOINT": "after-record", "AUTOINVEST_TEST_HOOKS": "true"}, False),  # another point
+])
+def test_a_failpoint_acts_only_with_test_hooks_and_never_in_live_mode(env: dict[str, str], killed: bool) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AUTOINVEST_")}
+    done = subprocess.run([sys.executable, "-c", _AT_A_FAILPOINT], env=base | env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    if killed:
+        assert (done.returncode, done.stdout) == (-9, ""), done.stderr
+    else:
+        assert (done.returncode, done.stdout) == (0, "alive\n"), f"exit {done.returncode}: {done.stderr}"

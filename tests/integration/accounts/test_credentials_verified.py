@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from tests.integration.accounts.conftest import CliResult, row_counts
+from tests.support.remote import remote_listener
 from tests.support.simulator import RunningSimulator, SimKey
 from tests.support.trading import orders_of_account
 
@@ -90,3 +91,17 @@ def test_a_good_pair_is_accepted_and_recorded_as_verified(invoke: Cli, admin: Ad
     verified = {"verified": True, "checks": ALL_PASSED, "reason": None}
     assert _verification(admin, user) == {"readonly": verified, "trade": verified}
     assert orders_of_account(simulator, view_key.account_id) == []
+
+
+def test_a_remote_exchange_url_is_refused_without_live_before_any_probe(
+        invoke: Cli, admin: Admin, simulator: RunningSimulator, user: uuid.UUID) -> None:
+    view_key, _ = _account(simulator, ["view"], ["view", "trade"])
+    before = row_counts(admin)
+    with remote_listener() as remote:
+        result = invoke("credentials", "set", "--user", str(user), "--purpose", "readonly", "--key",
+                        view_key.api_key, "--secret", view_key.api_secret, "--exchange-url", remote.url)
+        sent = remote.connections()
+    assert sent == 0, f"the key was sent to {remote.url} ({sent} connections) without live mode"
+    _refused(result, "EXCHANGE_URL_NOT_LOCAL")
+    assert "AUTOINVEST_LIVE=true" in result.stderr
+    assert row_counts(admin) == before

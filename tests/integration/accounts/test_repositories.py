@@ -160,7 +160,7 @@ async def test_credentials_are_stored_encrypted_and_load_with_their_purpose_key(
         ro = await vault.set_credential(app_conn, user_id, "readonly", "ro-key-123456", "ro-secret-XYZ", settings,
                                         actor=ACTOR)
         trade = await vault.set_credential(app_conn, user_id, CredentialPurpose.TRADE, "tr-key-123456",
-                                           "tr-secret-XYZ", settings, exchange_url="http://sim:9/v2", actor=ACTOR)
+                                           "tr-secret-XYZ", settings, exchange_url="http://127.0.0.1:9/v2", actor=ACTOR)
         # Setting again replaces the key in place: one row per (user, purpose).
         again = await vault.set_credential(app_conn, user_id, "readonly", "ro-key-654321", "ro-secret-NEW", settings,
                                            actor=ACTOR)
@@ -175,7 +175,7 @@ async def test_credentials_are_stored_encrypted_and_load_with_their_purpose_key(
         loaded = await vault.load_credential(app_conn, user_id, "readonly", settings)
         traded = await vault.load_credential(app_conn, user_id, "trade", settings)
     assert (loaded.api_key, loaded.api_secret, loaded.purpose) == ("ro-key-654321", "ro-secret-NEW", "readonly")
-    assert loaded.base_url == settings.exchange_url and traded.base_url == "http://sim:9/v2"
+    assert loaded.base_url == settings.exchange_url and traded.base_url == "http://127.0.0.1:9/v2"
     assert traded.api_secret == "tr-secret-XYZ" and "secret" not in repr(traded)
 
     # A process holding the wrong key for a purpose cannot read that purpose's secret.
@@ -353,3 +353,27 @@ async def test_in_live_mode_a_key_for_another_exchange_than_bitvavo_is_refused(
         async with user_tx(app_conn, user_id):
             await vault.load_credential(app_conn, user_id, "readonly", live)
     assert loading.value.reason == "LIVE_EXCHANGE_URL_NOT_BITVAVO"
+
+
+async def test_in_paper_mode_a_key_for_a_remote_exchange_is_refused(
+        app_conn: AppConnection, admin: Admin, vault_keys: VaultKeys) -> None:
+    paper = vault_keys.settings()
+    user_id = await _user(app_conn)
+    before = _one(admin, "SELECT count(*) AS n FROM exchange_credentials WHERE user_id = %s", user_id)
+    for url in ("https://api.bitvavo.com/v2", "http://192.0.2.2:8899/v2", "http://sim:8899/v2"):
+        with pytest.raises(InputError) as caught:
+            async with user_tx(app_conn, user_id):
+                await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", paper, exchange_url=url,
+                                           actor=ACTOR)
+        assert caught.value.reason == "EXCHANGE_URL_NOT_LOCAL"
+    assert _one(admin, "SELECT count(*) AS n FROM exchange_credentials WHERE user_id = %s", user_id) == before
+    # a real Bitvavo key stored in live mode is never signed for by a paper process: that would trade real money
+    live = vault_keys.settings(live=True, exchange_url="https://api.bitvavo.com/v2")
+    async with user_tx(app_conn, user_id):
+        await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", live,
+                                   exchange_url="https://api.bitvavo.com/v2", actor=ACTOR)
+    with pytest.raises(ConfigError) as loading:
+        async with user_tx(app_conn, user_id):
+            await vault.load_credential(app_conn, user_id, "trade", paper)
+    assert loading.value.reason == "EXCHANGE_URL_NOT_LOCAL"
+    assert "AUTOINVEST_LIVE=true" in str(loading.value)

@@ -117,8 +117,8 @@ async def test_a_crash_at_every_failpoint_then_a_restarted_worker(
         point: str) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings_for(simulator, tmp_path))
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
-    code, _, _ = processes.execute_result(
-        processes.start(["execute", str(proposal)], processes.env_for(db, simulator, AUTOINVEST_FAILPOINT=point)))
+    armed = processes.env_for(db, simulator, AUTOINVEST_FAILPOINT=point, AUTOINVEST_TEST_HOOKS="true")
+    code, _, _ = processes.execute_result(processes.start(["execute", str(proposal)], armed))
     assert code == -signal.SIGKILL  # died at the failpoint, as kill -9 would
     worker = processes.start(["worker", "--roles", "executor,resolver,monitor", "--poll-s", "0.3"],
                              processes.env_for(db, simulator))

@@ -82,7 +82,7 @@ async def test_each_due_job_runs_exactly_once_per_due_time(
         workers: int) -> None:
     tenants = await _tenants(scan_conn, simulator, tmp_path, 6, scan_interval_seconds=5)
     env = _env(scan_db, simulator, AUTOINVEST_SCAN_BATCH="2", AUTOINVEST_SCAN_LEASE_S="10",
-               AUTOINVEST_SCAN_HOLD_S="0.3")
+               AUTOINVEST_SCAN_HOLD_S="0.3", AUTOINVEST_TEST_HOOKS="true")
     admin_execute(scan_db, "UPDATE scan_jobs SET next_run_at = now() + interval '1 hour'")
     procs = [_start(env) for _ in range(workers)]
 
@@ -128,7 +128,7 @@ async def test_a_killed_workers_job_runs_again_after_the_lease(
         scan_db: DatabaseUnderTest, scan_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
     (t,) = await _tenants(scan_conn, simulator, tmp_path, 1, scan_interval_seconds=60)
     due = (await job(scan_conn, t.user_id))["next_run_at"]
-    doomed = _start(_env(scan_db, simulator, AUTOINVEST_SCAN_HOLD_S="60"))
+    doomed = _start(_env(scan_db, simulator, AUTOINVEST_SCAN_HOLD_S="60", AUTOINVEST_TEST_HOOKS="true"))
     try:
         await _until(lambda: _claimed_and_holding(scan_conn, t), 30, "the first worker to hold the job")
         held = await job(scan_conn, t.user_id)
@@ -156,7 +156,7 @@ async def test_a_killed_workers_job_runs_again_after_the_lease(
 async def test_a_paused_worker_cannot_write_after_its_lease_was_taken_over(
         scan_db: DatabaseUnderTest, scan_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
     (t,) = await _tenants(scan_conn, simulator, tmp_path, 1, scan_interval_seconds=60)
-    stale = _start(_env(scan_db, simulator, AUTOINVEST_SCAN_HOLD_S="3"))
+    stale = _start(_env(scan_db, simulator, AUTOINVEST_SCAN_HOLD_S="3", AUTOINVEST_TEST_HOOKS="true"))
     fresh: subprocess.Popen[str] | None = None
     try:
         await _until(lambda: _claimed_and_holding(scan_conn, t), 30, "the first worker to hold the job")
