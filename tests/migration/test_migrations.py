@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
 from autoinvest.config import COMPONENTS
 from autoinvest.db import migrate
 from autoinvest.db.tx import assert_safe_role, connect
 from autoinvest.errors import UnsafeDatabaseRole
 from tests.migration.schema_dump import REFERENCE, dump
-from tests.support.database import DatabaseUnderTest
+from tests.support.database import ROLE_PASSWORDS, DatabaseUnderTest
 
 
 def test_upgrade_from_empty_to_head_matches_the_reference_dump(db: DatabaseUnderTest) -> None:
@@ -51,3 +53,21 @@ async def test_the_application_role_is_safe_and_the_admin_role_is_refused(db: Da
             await assert_safe_role(admin)
     finally:
         await admin.close()
+
+
+def test_db_migrate_sets_role_passwords_without_ever_sending_them(db: DatabaseUnderTest) -> None:
+    """A server that logs statements (log_statement = 'all', or an error's statement) keeps only a SCRAM verifier."""
+    sent: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        sent.append(statement)
+
+    password = f"pw-{uuid.uuid4().hex}"
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        migrate.upgrade(db.admin_url, passwords={"autoinvest_api": password})
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+        migrate.upgrade(db.admin_url, passwords=ROLE_PASSWORDS)  # the other tests' password back
+    assert any("ALTER ROLE" in s and "SCRAM-SHA-256$" in s for s in sent), "the verifier was set"
+    assert not any(password in s for s in sent), "the password itself went to the server"
