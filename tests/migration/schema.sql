@@ -43,6 +43,13 @@ CREATE FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_s
     RETURNING j.id, j.profile_id, j.user_id, j.fencing_token
 $$;
 ALTER FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.credential_user_ids(p_purpose text) RETURNS TABLE(user_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT user_id FROM exchange_credentials WHERE purpose = p_purpose ORDER BY user_id
+$$;
+ALTER FUNCTION public.credential_user_ids(p_purpose text) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.due_scan_job_count() RETURNS bigint
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -222,6 +229,7 @@ CREATE TABLE public.exchange_credentials (
 );
 ALTER TABLE ONLY public.exchange_credentials FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.exchange_credentials OWNER TO autoinvest_owner;
+COMMENT ON COLUMN public.exchange_credentials.secret_encrypted IS 'v2:<vault key id>:<Fernet token of {user, purpose, kid, secret}>; key per purpose (settings)';
 CREATE TABLE public.exchange_orders (
     id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -812,6 +820,8 @@ REVOKE ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) FROM PUBLIC
 GRANT ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) TO autoinvest_app;
+REVOKE ALL ON FUNCTION public.credential_user_ids(p_purpose text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.credential_user_ids(p_purpose text) TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.due_scan_job_count() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.due_scan_job_count() TO autoinvest_app;
 REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) FROM PUBLIC;
