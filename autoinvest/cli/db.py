@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 
 from autoinvest.cli._common import fails_cleanly, out, settings
@@ -53,12 +55,28 @@ def status() -> None:
 
 @db_app.command("url")
 @fails_cleanly
-def url(app_role: bool = typer.Option(False, "--app", help="Print the application role's URL instead.")) -> None:
-    """Print the administrative URL (psql and psycopg accept it); --app prints the application's."""
+def url(app_role: bool = typer.Option(False, "--app", help="Print the application role's URL instead."),
+        show_password: bool = typer.Option(False, "--show-password", help="Print the password too (it then shows in "
+                                           "the terminal's scrollback and any log of this output).")) -> None:
+    """Print the administrative URL (psql and psycopg accept it); --app prints the application's. The password is
+    masked as **** unless --show-password."""
     from autoinvest.db import urls
 
     s = settings()
-    print(urls.app_url(s) if app_role else urls.admin_url(s))
+    found = urls.app_url(s) if app_role else urls.admin_url(s)
+    print(found if show_password else masked(found))
+
+
+_URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:@/?#]*):[^@/?#]*@", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+_KEYWORD_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def masked(text: str) -> str:
+    """A database URL or libpq keyword string with any password replaced by ****."""
+    if "://" in text:
+        return _QUERY_PASSWORD.sub(r"\1****", _URL_PASSWORD.sub(r"\1:****@", text))
+    return _KEYWORD_PASSWORD.sub(r"\1****", text)
 
 
 @db_app.command("migrate")
