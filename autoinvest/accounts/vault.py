@@ -135,8 +135,6 @@ def stored_key_id(stored: str) -> str | None:
 
 def encrypt(settings: Settings, purpose: CredentialPurpose | str, secret: str, *, user_id: UUID) -> str:
     """``secret`` encrypted under the current key of ``purpose``, bound to ``user_id``, ``purpose`` and the key."""
-    if not secret:
-        raise InputError("the API secret must not be empty", reason="SECRET_EMPTY")
     purpose = CredentialPurpose(purpose)
     key = _keys(settings, purpose)[0]
     payload = json.dumps({"user": str(user_id), "purpose": purpose.value, "kid": key.kid, "secret": secret})
@@ -186,8 +184,9 @@ def _undecryptable(keys: tuple[_Key, ...], purpose: CredentialPurpose, user_id: 
 def check_format(api_key: str, api_secret: str) -> None:
     """InputError unless the key and the secret are in Bitvavo's format (never naming the secret)."""
     if not API_KEY_FORMAT.fullmatch(api_key):
-        raise InputError(f"the API key {_masked(api_key)} is not a Bitvavo API key (64 letters and digits; "
-                         f"{len(api_key)} characters given)", reason="API_KEY_INVALID")
+        # Not even a prefix of it in the message: a key and secret given the wrong way round put the secret here.
+        raise InputError(f"the API key is not a Bitvavo API key (64 letters and digits; {len(api_key)} characters "
+                         "given)", reason="API_KEY_INVALID")
     if not api_secret:
         raise InputError("the API secret must not be empty", reason="SECRET_EMPTY")
     if not API_SECRET_FORMAT.fullmatch(api_secret):

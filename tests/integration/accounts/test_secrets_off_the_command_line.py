@@ -4,9 +4,12 @@ simulator process inherits no secret."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import select
 import subprocess
 import sys
+import termios
 import time
 import uuid
 from collections.abc import Callable
@@ -86,6 +89,50 @@ async def test_the_secret_of_credentials_set_never_appears_in_the_process_list(
     async with user_tx(app_conn, user):  # stored, and it is the secret that was typed
         loaded = await vault.load_credential(app_conn, user, "readonly", vault_keys.settings())
     assert loaded.api_secret == view_key.api_secret and credential_id
+
+
+def _read_until(fd: int, wanted: bytes, timeout_s: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while wanted not in seen and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def _controlling_terminal() -> None:
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+async def test_on_a_terminal_the_secret_is_read_from_a_prompt_that_does_not_echo(
+        db: DatabaseUnderTest, vault_keys: VaultKeys, simulator: RunningSimulator, app_conn: AppConnection,
+        user: uuid.UUID) -> None:
+    view_key = simulator.admin.create_account({"EUR": "10"}, ["view"])
+    master, slave = os.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "autoinvest.cli", "credentials", "set", "--user", str(user),
+                             "--purpose", "readonly", "--key", view_key.api_key, "--exchange-url", simulator.url],
+                            env=db.env(**vault_keys.env(), AUTOINVEST_EXCHANGE_URL=simulator.url),
+                            stdin=slave, stdout=slave, stderr=slave, preexec_fn=_controlling_terminal)
+    os.close(slave)
+    try:
+        prompt = _read_until(master, b"API secret", 30)
+        assert b"API secret" in prompt, prompt
+        os.write(master, view_key.api_secret.encode() + b"\n")
+        rest = _read_until(master, b"\x00never", 30)  # everything until the command ends
+        assert proc.wait(timeout=30) == 0, rest
+    finally:
+        os.close(master)
+    assert view_key.api_secret.encode() not in prompt + rest  # not echoed on the terminal
+    async with user_tx(app_conn, user):
+        loaded = await vault.load_credential(app_conn, user, "readonly", vault_keys.settings())
+    assert loaded.api_secret == view_key.api_secret
 
 
 def test_no_secret_option_and_a_bad_secret_source_stores_nothing(
