@@ -4,12 +4,10 @@ simulator process inherits no secret."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import subprocess
 import sys
-import termios
 import time
 import uuid
 from collections.abc import Callable
@@ -91,44 +89,43 @@ async def test_the_secret_of_credentials_set_never_appears_in_the_process_list(
     assert loaded.api_secret == view_key.api_secret and credential_id
 
 
-def _read_until(fd: int, wanted: bytes, timeout_s: float) -> bytes:
+def _read_until(fd: int, done: Callable[[bytes], bool], timeout_s: float) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout_s
-    while wanted not in seen and time.monotonic() < deadline:
+    while not done(seen) and time.monotonic() < deadline:
         if select.select([fd], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the terminal closed: the command ended
-                break
-            if not chunk:
-                break
-            seen += chunk
+            seen += os.read(fd, 4096)
     return seen
 
 
-def _controlling_terminal() -> None:
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+# Run in a new session: opening the terminal makes it the controlling one (getpass reads /dev/tty), then exec.
+ON_TERMINAL = ("import os, sys; fd = os.open(sys.argv[1], os.O_RDWR); [os.dup2(fd, n) for n in (0, 1, 2)];"
+               " os.execv(sys.executable, [sys.executable, *sys.argv[2:]])")
 
 
 async def test_on_a_terminal_the_secret_is_read_from_a_prompt_that_does_not_echo(
         db: DatabaseUnderTest, vault_keys: VaultKeys, simulator: RunningSimulator, app_conn: AppConnection,
         user: uuid.UUID) -> None:
     view_key = simulator.admin.create_account({"EUR": "10"}, ["view"])
-    master, slave = os.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "autoinvest.cli", "credentials", "set", "--user", str(user),
-                             "--purpose", "readonly", "--key", view_key.api_key, "--exchange-url", simulator.url],
+    master, slave = os.openpty()  # both ends stay open here until the end: the child opens the terminal by name
+    proc = subprocess.Popen([sys.executable, "-c", ON_TERMINAL, os.ttyname(slave), "-m", "autoinvest.cli",
+                             "credentials", "set", "--user", str(user), "--purpose", "readonly",
+                             "--key", view_key.api_key, "--exchange-url", simulator.url],
                             env=db.env(**vault_keys.env(), AUTOINVEST_EXCHANGE_URL=simulator.url),
-                            stdin=slave, stdout=slave, stderr=slave, preexec_fn=_controlling_terminal)
-    os.close(slave)
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
-        prompt = _read_until(master, b"API secret", 30)
-        assert b"API secret" in prompt, prompt
+        # click writes "API secret:", then getpass turns echo off (flushing input typed so far) and writes " ".
+        prompt = _read_until(master, lambda seen: b"API secret: " in seen, 30)
+        assert b"API secret: " in prompt, prompt
         os.write(master, view_key.api_secret.encode() + b"\n")
-        rest = _read_until(master, b"\x00never", 30)  # everything until the command ends
+        rest = _read_until(master, lambda _: proc.poll() is not None, 60)
+        while select.select([master], [], [], 0.2)[0]:  # what it wrote last
+            rest += os.read(master, 4096)
         assert proc.wait(timeout=30) == 0, rest
     finally:
         os.close(master)
+        os.close(slave)
     assert view_key.api_secret.encode() not in prompt + rest  # not echoed on the terminal
     async with user_tx(app_conn, user):
         loaded = await vault.load_credential(app_conn, user, "readonly", vault_keys.settings())
