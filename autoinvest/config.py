@@ -65,6 +65,11 @@ class Settings(BaseSettings):
                                         "`db migrate` sets it, or each role URL's own password).")
     vault_key_readonly: SecretStr | None = Field(default=None, description="Fernet key for read-only exchange secrets.")
     vault_key_trade: SecretStr | None = Field(default=None, description="Fernet key for trade exchange secrets.")
+    vault_key_readonly_previous: SecretStr | None = Field(default=None, description="The read-only vault key being "
+                                                          "rotated out: still decrypts the rows it encrypted until "
+                                                          "`credentials rotate-vault-key` re-encrypts them.")
+    vault_key_trade_previous: SecretStr | None = Field(default=None, description="The trade vault key being rotated "
+                                                       "out (as VAULT_KEY_READONLY_PREVIOUS).")
     live: bool = Field(default=False, description="Trade real money at EXCHANGE_URL. Off: `up` starts the paper "
                        "exchange (the local simulator) and trades there.")
     exchange_url: str = Field(default=LOCAL_EXCHANGE_URL, description="Exchange REST base URL: with LIVE only "

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -54,13 +55,24 @@ def _free_port() -> int:
         return port
 
 
+#: What the simulator process inherits: enough to run Python, nothing else. An allowlist, so that no vault key,
+#: database URL or password, LLM key or any secret a deployment adds later reaches a process that needs none.
+SIMULATOR_ENV = frozenset({"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH",
+                           "PYTHONPYCACHEPREFIX", "VIRTUAL_ENV", "SYSTEMROOT"})
+
+
+def simulator_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if k in SIMULATOR_ENV or k.startswith("LC_")}
+
+
 def start_exchange(home: Path, *, speed: float) -> PaperExchange:
-    """Start the simulator with its state file under ``home``; wait until it answers."""
+    """Start the simulator with its state file under ``home`` and none of our secrets; wait until it answers."""
     port = _free_port()
-    log = (home / "simulator.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "autoinvest.simulator", "--port", str(port), "--seed", "1", "--admin",
-         "--state", str(home / "simulator-state.json"), "--speed", str(speed)], stdout=log, stderr=log)
+    with (home / "simulator.log").open("ab") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autoinvest.simulator", "--port", str(port), "--seed", "1", "--admin",
+             "--state", str(home / "simulator-state.json"), "--speed", str(speed)], stdout=log, stderr=log,
+            env=simulator_environment(os.environ))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -189,8 +189,8 @@ _ENTRIES: tuple[Code, ...] = (
     _c("STATE_INVALID", "a kill-switch state is not on or off", _E),
     _c("WAIT_INVALID", "kill-switch --wait is outside 0..600 seconds", _E),
     _c("ROLE_UNKNOWN", "an unknown worker role", _E),
-    _c("SECRET_INVALID", "an empty API secret", _E),
-    _c("API_KEY_INVALID", "an API key is empty or longer than 200 characters", _E),
+    _c("SECRET_INVALID", "an API secret is not in Bitvavo's format (128 hex characters)", _E),
+    _c("API_KEY_INVALID", "an API key is not in Bitvavo's format (64 letters and digits)", _E),
     _c("EXCHANGE_URL_INVALID", "an exchange URL is not http(s)", _E),
     _c("USER_NOT_FOUND", "no such user (or not visible to the caller)", _E),
     _c("PROFILE_NOT_FOUND", "no such profile (or not the caller's)", _E),
@@ -203,6 +203,15 @@ _ENTRIES: tuple[Code, ...] = (
     _c("VAULT_KEY_INVALID", "a vault key is not a Fernet key", _E, _X),
     _c("VAULT_DECRYPT_FAILED", "a stored secret does not decrypt with its vault key", _E, _X),
     _c("CREDENTIAL_NOT_FOUND", "the user has no exchange key of that purpose", _E, _X),
+    _c("VAULT_BINDING_MISMATCH", "a stored secret decrypts but was encrypted for another user or purpose (copied "
+       "between rows)", _E, _X),
+    _c("VAULT_CIPHERTEXT_UNBOUND", "a stored secret is in the unbound format of before migration 0008: "
+       "`credentials rotate-vault-key` re-encrypts it", _E, _X),
+
+    # -- secrets off the command line (cli/credentials.py): nothing stored --
+    _c("SECRET_EMPTY", "no API secret was given (the prompt, standard input or --secret-file was empty)", _E),
+    _c("SECRET_FILE_TOO_OPEN", "--secret-file may be read by group or others", _E),
+    _c("SECRET_FILE_UNREADABLE", "--secret-file cannot be read", _E),
 
     # -- proposers: why no proposal was made (proposers/llm.py) --
     _c(LLM_BUDGET_EXHAUSTED, "the profile's LLM call budget is spent: no call made", _R),

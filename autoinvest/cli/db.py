@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 import typer
 
 from autoinvest.cli._common import fails_cleanly, out, settings
@@ -54,8 +55,11 @@ def status() -> None:
 @db_app.command("url")
 @fails_cleanly
 def url(role: str | None = typer.Option(None, "--role", help="Print this component role's URL instead: "
-                                                          "scanner | trader | api | operator.")) -> None:
-    """Print the administrative URL (psql and psycopg accept it); --role prints a component's."""
+                                                          "scanner | trader | api | operator."),
+        show_password: bool = typer.Option(False, "--show-password", help="Print the password too (it then shows in "
+                                           "the terminal's scrollback and any log of this output).")) -> None:
+    """Print the administrative URL (psql and psycopg accept it), or with --role a component's. The password is left
+    out unless --show-password: psql then takes it from PGPASSWORD or ~/.pgpass."""
     from autoinvest.config import COMPONENTS
     from autoinvest.db import urls
     from autoinvest.errors import InputError
@@ -63,7 +67,8 @@ def url(role: str | None = typer.Option(None, "--role", help="Print this compone
     s = settings()
     if role is not None and role not in COMPONENTS:
         raise InputError(f"--role {role!r} must be one of {', '.join(COMPONENTS)}", reason="ROLE_UNKNOWN")
-    print(urls.role_url(s, role) if role is not None else urls.admin_url(s))  # type: ignore[arg-type]
+    found = urls.role_url(s, role) if role is not None else urls.admin_url(s)  # type: ignore[arg-type]
+    print(found if show_password else urls.without_password(found))
 
 
 @db_app.command("migrate")

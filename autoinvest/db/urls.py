@@ -54,3 +54,11 @@ def role_passwords(settings: config.Settings) -> dict[str, str]:
         if password:
             passwords[role_name(component)] = str(password)  # type: ignore[arg-type]
     return passwords
+
+
+def without_password(conninfo: str) -> str:
+    """The connection string (URL or keywords) with its password left out, in keyword form: safe to print; psql and
+    libpq then take the password from PGPASSWORD or ~/.pgpass."""
+    params = conninfo_to_dict(conninfo)
+    params.pop("password", None)
+    return make_conninfo(**params)  # type: ignore[arg-type]

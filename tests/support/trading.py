@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +24,12 @@ def settings_for(sim: RunningSimulator, home: Path, **extra: Any) -> Settings:
     values: dict[str, Any] = {"home": home, "exchange_url": sim.url, "vault_key_readonly": VAULT_READONLY,
                               "vault_key_trade": VAULT_TRADE, "access_window_ms": 2000, "clock_skew_ms": 500}
     return Settings(**(values | extra))
+
+
+def bitvavo_format_key() -> tuple[str, str]:
+    """An API key and secret in Bitvavo's format (64 characters, 128 hex characters), as the vault requires; for
+    tests that store a key the exchange never sees."""
+    return secrets.token_hex(32), secrets.token_hex(64)
 
 
 def vault_env() -> dict[str, str]:

@@ -56,9 +56,9 @@ def run_cli(db: DatabaseUnderTest, vault_keys: VaultKeys, simulator: RunningSimu
     """Run ``autoinvest ARGS`` as a real subprocess (about a second each: use sparingly). The exchange is the
     simulator: creating a profile or a proposal reads its market list."""
 
-    def run(*args: str) -> CliResult:
+    def run(*args: str, stdin: str = "") -> CliResult:
         env = db.env(**vault_keys.env(), AUTOINVEST_EXCHANGE_URL=simulator.url)
-        proc = subprocess.run([sys.executable, "-m", "autoinvest.cli", *args], env=env,
+        proc = subprocess.run([sys.executable, "-m", "autoinvest.cli", *args], env=env, input=stdin,
                               capture_output=True, text=True, timeout=60, check=False)
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
@@ -70,10 +70,10 @@ def invoke(db: DatabaseUnderTest, vault_keys: VaultKeys, simulator: RunningSimul
     """Run the same typer app in-process (fast): for the many bad-input cases (the exchange: the simulator)."""
     runner = CliRunner()
 
-    def run(*args: str, **env_changes: str | None) -> CliResult:
+    def run(*args: str, stdin: str = "", **env_changes: str | None) -> CliResult:
         env: dict[str, str | None] = {**db.env(**vault_keys.env(), AUTOINVEST_EXCHANGE_URL=simulator.url),
                                       **env_changes}  # None unsets a variable
-        result = runner.invoke(app, list(args), env=env)
+        result = runner.invoke(app, list(args), env=env, input=stdin)  # stdin: where the API secret comes from
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run

@@ -13,6 +13,7 @@ import pytest
 
 from tests.integration.accounts.conftest import CliResult, row_counts
 from tests.support.simulator import RunningSimulator
+from tests.support.trading import bitvavo_format_key
 
 Cli = Callable[..., CliResult]
 Admin = psycopg.Connection[dict[str, Any]]
@@ -55,7 +56,7 @@ def test_every_command_as_a_subprocess(run_cli: Cli, invoke: Cli, admin: Admin, 
     view_key = simulator.admin.create_account({"EUR": "10"}, ["view"])  # the exchange checks the key before storing
     secret = view_key.api_secret
     result = run_cli("credentials", "set", "--user", str(user_id), "--purpose", "readonly", "--key", view_key.api_key,
-                     "--secret", secret, "--exchange-url", simulator.url)
+                     "--exchange-url", simulator.url, stdin=secret + "\n")
     credential_id = _id(result)
     assert secret not in result.stdout + result.stderr
     stored = _one(admin, "SELECT e::text AS row FROM exchange_credentials e WHERE id = %s", credential_id)
@@ -265,11 +266,12 @@ def test_credentials_without_the_vault_key_name_the_variable(invoke: Cli, admin:
                                                              tenant: tuple[uuid.UUID, uuid.UUID]) -> None:
     user_id, _ = tenant
     before = row_counts(admin)
-    result = invoke("credentials", "set", "--user", str(user_id), "--purpose", "trade", "--key", "key-abcdefgh",
-                    "--secret", "very-secret-value", AUTOINVEST_VAULT_KEY_TRADE=None)
+    key, secret = bitvavo_format_key()
+    result = invoke("credentials", "set", "--user", str(user_id), "--purpose", "trade", "--key", key,
+                    stdin=secret, AUTOINVEST_VAULT_KEY_TRADE=None)
     assert result.code == 2
     assert "AUTOINVEST_VAULT_KEY_TRADE" in result.stderr and "VAULT_KEY_MISSING" in result.stderr
-    assert "very-secret-value" not in result.stderr + result.stdout
+    assert secret not in result.stderr + result.stdout
     assert row_counts(admin) == before
 
 

@@ -31,7 +31,7 @@ def user(invoke: Cli) -> uuid.UUID:
 
 def _set(invoke: Cli, sim: RunningSimulator, user: uuid.UUID, purpose: str, key: SimKey) -> CliResult:
     return invoke("credentials", "set", "--user", str(user), "--purpose", purpose, "--key", key.api_key,
-                  "--secret", key.api_secret, "--exchange-url", sim.url)
+                  "--exchange-url", sim.url, stdin=key.api_secret)
 
 
 def _account(sim: RunningSimulator, readonly: Sequence[str], trade: Sequence[str]) -> tuple[SimKey, SimKey]:

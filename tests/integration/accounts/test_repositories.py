@@ -17,6 +17,7 @@ from autoinvest.domain.states import CredentialPurpose, ProposalStatus, Side
 from autoinvest.errors import ConfigError, InputError, NotFound
 from autoinvest.ledger import repo as ledger_repo
 from tests.integration.accounts.conftest import VaultKeys, row_counts
+from tests.support.trading import bitvavo_format_key
 
 Admin = psycopg.Connection[dict[str, Any]]
 ACTOR = "test-operator"
@@ -130,53 +131,57 @@ async def test_duplicate_email_is_refused(app_conn: AppConnection) -> None:
 
 def test_each_purpose_has_its_own_key(vault_keys: VaultKeys) -> None:
     settings = vault_keys.settings()
-    token = vault.encrypt(settings, "readonly", "the-secret")
+    user_id = uuid.uuid4()
+    token = vault.encrypt(settings, "readonly", "the-secret", user_id=user_id)
     assert "the-secret" not in token
-    assert vault.decrypt(settings, "readonly", token) == "the-secret"
+    assert vault.decrypt(settings, "readonly", token, user_id=user_id) == "the-secret"
     with pytest.raises(ConfigError) as caught:
-        vault.decrypt(settings, "trade", token)
+        vault.decrypt(settings, "trade", token, user_id=user_id)
     assert caught.value.reason == "VAULT_DECRYPT_FAILED" and "the-secret" not in str(caught.value)
 
 
 def test_missing_or_shared_keys_are_config_errors(vault_keys: VaultKeys) -> None:
     with pytest.raises(ConfigError) as missing:
-        vault.encrypt(vault_keys.settings(vault_key_trade=None), "trade", "x")
+        vault.check_key(vault_keys.settings(vault_key_trade=None), "trade")
     assert missing.value.reason == "VAULT_KEY_MISSING" and "AUTOINVEST_VAULT_KEY_TRADE" in str(missing.value)
     # A scanner-only process may hold the read-only key alone.
-    assert vault.encrypt(vault_keys.settings(vault_key_trade=None), "readonly", "x")
-    with pytest.raises(ConfigError) as shared:
-        vault.encrypt(vault_keys.settings(vault_key_trade=vault_keys.readonly), "readonly", "x")
-    assert shared.value.reason == "VAULT_KEYS_NOT_SEPARATE"
-    with pytest.raises(ConfigError) as bad:
-        vault.encrypt(vault_keys.settings(vault_key_readonly="not-a-key"), "readonly", "x")
-    assert bad.value.reason == "VAULT_KEY_INVALID"
+    assert vault.check_key(vault_keys.settings(vault_key_trade=None), "readonly")
+    for shared_settings in (vault_keys.settings(vault_key_trade=vault_keys.readonly),
+                            vault_keys.settings(vault_key_readonly_previous=vault_keys.trade)):
+        with pytest.raises(ConfigError) as shared:
+            vault.check_key(shared_settings, "readonly")
+        assert shared.value.reason == "VAULT_KEYS_NOT_SEPARATE"
+    for bad_settings, variable in ((vault_keys.settings(vault_key_readonly="not-a-key"), "READONLY"),
+                                   (vault_keys.settings(vault_key_readonly_previous="not-a-key"), "READONLY_PREVIOUS")):
+        with pytest.raises(ConfigError) as bad:
+            vault.check_key(bad_settings, "readonly")
+        assert bad.value.reason == "VAULT_KEY_INVALID" and f"AUTOINVEST_VAULT_KEY_{variable} " in str(bad.value)
 
 
 async def test_credentials_are_stored_encrypted_and_load_with_their_purpose_key(
         app_conn: AppConnection, admin: Admin, vault_keys: VaultKeys) -> None:
     settings = vault_keys.settings()
     user_id = await _user(app_conn)
+    (ro_key, ro_secret), (tr_key, tr_secret), (new_key, new_secret) = (bitvavo_format_key() for _ in range(3))
     async with user_tx(app_conn, user_id):
-        ro = await vault.set_credential(app_conn, user_id, "readonly", "ro-key-123456", "ro-secret-XYZ", settings,
-                                        actor=ACTOR)
-        trade = await vault.set_credential(app_conn, user_id, CredentialPurpose.TRADE, "tr-key-123456",
-                                           "tr-secret-XYZ", settings, exchange_url="http://127.0.0.1:9/v2", actor=ACTOR)
+        ro = await vault.set_credential(app_conn, user_id, "readonly", ro_key, ro_secret, settings, actor=ACTOR)
+        trade = await vault.set_credential(app_conn, user_id, CredentialPurpose.TRADE, tr_key, tr_secret, settings,
+                                           exchange_url="http://127.0.0.1:9/v2", actor=ACTOR)
         # Setting again replaces the key in place: one row per (user, purpose).
-        again = await vault.set_credential(app_conn, user_id, "readonly", "ro-key-654321", "ro-secret-NEW", settings,
-                                           actor=ACTOR)
+        again = await vault.set_credential(app_conn, user_id, "readonly", new_key, new_secret, settings, actor=ACTOR)
     assert again == ro and trade != ro
     dump = _one(admin, "SELECT string_agg(e::text, ' ') AS rows FROM exchange_credentials e WHERE user_id = %s",
                 user_id)["rows"]
-    assert "ro-secret" not in dump and "tr-secret" not in dump
+    assert ro_secret not in dump and tr_secret not in dump and new_secret not in dump
     audit = _one(admin, "SELECT string_agg(a::text, ' ') AS rows FROM audit_log a WHERE user_id = %s", user_id)["rows"]
-    assert "secret-" not in audit and "credential.set" in audit
+    assert not any(s in audit for s in (ro_secret, tr_secret, new_secret)) and "credential.set" in audit
 
     async with user_tx(app_conn, user_id):
         loaded = await vault.load_credential(app_conn, user_id, "readonly", settings)
         traded = await vault.load_credential(app_conn, user_id, "trade", settings)
-    assert (loaded.api_key, loaded.api_secret, loaded.purpose) == ("ro-key-654321", "ro-secret-NEW", "readonly")
+    assert (loaded.api_key, loaded.api_secret, loaded.purpose) == (new_key, new_secret, "readonly")
     assert loaded.base_url == settings.exchange_url and traded.base_url == "http://127.0.0.1:9/v2"
-    assert traded.api_secret == "tr-secret-XYZ" and "secret" not in repr(traded)
+    assert traded.api_secret == tr_secret and tr_secret not in repr(traded)
 
     # A process holding the wrong key for a purpose cannot read that purpose's secret.
     swapped = vault_keys.settings(vault_key_trade=vault_keys.readonly, vault_key_readonly=vault_keys.trade)
@@ -190,7 +195,7 @@ async def test_loading_a_missing_credential_or_another_tenants(app_conn: AppConn
     settings = vault_keys.settings()
     owner, stranger = await _user(app_conn), await _user(app_conn)
     async with user_tx(app_conn, owner):
-        await vault.set_credential(app_conn, owner, "trade", "tr-key-123456", "s", settings, actor=ACTOR)
+        await vault.set_credential(app_conn, owner, "trade", *bitvavo_format_key(), settings, actor=ACTOR)
     for tx_user, purpose in ((owner, "readonly"), (stranger, "trade")):
         with pytest.raises(NotFound) as caught:
             async with user_tx(app_conn, tx_user):
@@ -339,15 +344,15 @@ async def test_in_live_mode_a_key_for_another_exchange_than_bitvavo_is_refused(
     for url in ("http://127.0.0.1:8899/v2", "https://api.bitvavo.com.evil.example/v2", "http://api.bitvavo.com/v2"):
         with pytest.raises(InputError) as caught:
             async with user_tx(app_conn, user_id):
-                await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", live, exchange_url=url,
+                await vault.set_credential(app_conn, user_id, "trade", *bitvavo_format_key(), live, exchange_url=url,
                                            actor=ACTOR)
         assert caught.value.reason == "LIVE_EXCHANGE_URL_NOT_BITVAVO"
     assert _one(admin, "SELECT count(*) AS n FROM exchange_credentials WHERE user_id = %s", user_id) == before
     async with user_tx(app_conn, user_id):
-        await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", live,
+        await vault.set_credential(app_conn, user_id, "trade", *bitvavo_format_key(), live,
                                    exchange_url="https://api.bitvavo.com/v2", actor=ACTOR)
         # a key stored for a simulator in paper mode is not used once the process runs live
-        await vault.set_credential(app_conn, user_id, "readonly", "ro-key-123456", "s", vault_keys.settings(),
+        await vault.set_credential(app_conn, user_id, "readonly", *bitvavo_format_key(), vault_keys.settings(),
                                    exchange_url="http://127.0.0.1:8899/v2", actor=ACTOR)
     with pytest.raises(ConfigError) as loading:
         async with user_tx(app_conn, user_id):

@@ -243,3 +243,14 @@ def _with_user_and_password(url: str, user: str, password: str) -> str:
     params = conninfo_to_dict(url)
     params.update(user=user, password=password)
     return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def test_the_group_the_policies_name_holds_no_privilege(db: DatabaseUnderTest) -> None:
+    """Every component inherits what autoinvest_app holds: a grant to it would be a grant to all of them."""
+    with psycopg.connect(db.admin_url) as conn:
+        granted = conn.execute(
+            "SELECT c.relname FROM pg_class c, aclexplode(c.relacl) a"
+            " WHERE a.grantee = 'autoinvest_app'::regrole AND c.relnamespace = 'public'::regnamespace"
+            " UNION ALL SELECT p.proname FROM pg_proc p, aclexplode(p.proacl) a"
+            " WHERE a.grantee = 'autoinvest_app'::regrole AND p.pronamespace = 'public'::regnamespace").fetchall()
+    assert granted == []

@@ -37,6 +37,8 @@ CAPTURES: list[tuple[str, dict[str, str]]] = [
         "scan_jobs": "SELECT %(id)s::uuid AS id, %(id)s::uuid AS profile_id, now() - interval '1 day' AS next_run_at,"
                      " NULL::timestamptz AS locked_until",
         "profiles": "SELECT %(id)s::uuid AS id, 'active'::text AS status"}),
+    ("SELECT * FROM credential_user_ids('readonly')", {
+        "exchange_credentials": "SELECT %(id)s::uuid AS user_id, 'readonly'::text AS purpose"}),
 ]
 
 

@@ -21,7 +21,7 @@ from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal, set_policy
 from tests.support.simulator import RunningSimulator
 from tests.support.tenants import make_profile, make_user
-from tests.support.trading import VAULT_READONLY, VAULT_TRADE
+from tests.support.trading import VAULT_READONLY, VAULT_TRADE, bitvavo_format_key
 
 _ROW = ("INSERT INTO market_metadata (exchange_url, market, base, quote, status, min_order_base, min_order_quote,"
         " tick_size, quantity_decimals, updated_at) VALUES (exchange_key(%s), %s, %s, 'EUR', %s, 0, 5, 1, 8, %s)")
@@ -69,7 +69,7 @@ async def test_the_exchange_minimum_is_the_users_exchanges(db: DatabaseUnderTest
         profile = await make_profile(app_conn, user)
         await set_policy(app_conn, user, profile, cooldown_minutes=0, anti_flip_minutes=0)
         async with user_tx(app_conn, user):
-            await vault.set_credential(app_conn, user, "trade", "tr-key-123456", "secret", settings, exchange_url=url,
+            await vault.set_credential(app_conn, user, "trade", *bitvavo_format_key(), settings, exchange_url=url,
                                        actor="test")
         result = await claim(app_conn, user, await make_proposal(app_conn, user, profile, amount_eur=Decimal("10")))
         outcomes[url] = (result.outcome, result.reasons)
