@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import typer
 
 from autoinvest.cli._common import fails_cleanly, out, settings
@@ -91,8 +90,6 @@ def add_operator(name: str = typer.Argument(..., help="The person's name: lower-
     they write names them. The password is read from a hidden prompt (twice), or from standard input."""
     import sys
 
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
     from autoinvest.db import migrate, urls
     from autoinvest.errors import InputError
 
@@ -106,9 +103,6 @@ def add_operator(name: str = typer.Argument(..., help="The person's name: lower-
                          reason="PASSWORD_TOO_SHORT")
     admin = urls.admin_url(s, start=not s.database_url)
     role = migrate.add_operator_login(admin, name, password)
-    params = conninfo_to_dict(admin)
-    params["user"] = role
-    params.pop("password", None)
-    url = make_conninfo(**params)  # type: ignore[arg-type]
+    url = urls.without_password(urls.with_login(admin, role))
     out.print(f"{role} is ready: they set AUTOINVEST_OPERATOR_DATABASE_URL to {url} "
               "with their password added")

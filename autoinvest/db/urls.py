@@ -38,9 +38,15 @@ def role_url(settings: config.Settings, component: Component, *, start: bool = F
     explicit: str | None = getattr(settings, f"{component}_database_url")
     if explicit:
         return explicit
-    params = conninfo_to_dict(admin_url(settings, start=start))
-    params["user"] = role_name(component)
-    params["password"] = settings.db_role_password.get_secret_value() or None
+    return with_login(admin_url(settings, start=start), role_name(component),
+                      settings.db_role_password.get_secret_value() or None)
+
+
+def with_login(conninfo: str, user: str, password: str | None = None) -> str:
+    """The connection string with another login (and its password, or none)."""
+    params = conninfo_to_dict(conninfo)
+    params["user"] = user
+    params["password"] = password
     return make_conninfo(**params)  # type: ignore[arg-type]
 
 

@@ -23,6 +23,38 @@ CREATE FUNCTION public.approved_proposal_ids(p_limit integer) RETURNS TABLE(prop
      LIMIT p_limit
 $$;
 ALTER FUNCTION public.approved_proposal_ids(p_limit integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.audit_record(p_user_id uuid, p_actor text, p_action text, p_subject_type text, p_subject_id text, p_details jsonb, p_once boolean DEFAULT false) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF p_user_id IS NULL OR p_user_id IS DISTINCT FROM app_user_id() THEN
+        RAISE EXCEPTION 'an audit row is written for the transaction''s own user only'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF p_once AND EXISTS (SELECT 1 FROM audit_log WHERE user_id = p_user_id AND action = p_action
+                          AND subject_type = p_subject_type AND subject_id = p_subject_id) THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_log (user_id, actor, action, subject_type, subject_id, details, db_user)
+    VALUES (p_user_id, p_actor, p_action, p_subject_type, p_subject_id, coalesce(p_details, '{}'), session_user);
+END $$;
+ALTER FUNCTION public.audit_record(p_user_id uuid, p_actor text, p_action text, p_subject_type text, p_subject_id text, p_details jsonb, p_once boolean) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.capital_account_locked(p_profile_id uuid, p_exclusive boolean DEFAULT false) RETURNS TABLE(user_id uuid, allocated numeric, reserved_for_orders numeric, reserved_for_positions numeric, realized_pnl numeric)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+BEGIN
+    IF p_exclusive THEN
+        RETURN QUERY SELECT a.user_id, a.allocated, a.reserved_for_orders, a.reserved_for_positions, a.realized_pnl
+          FROM capital_accounts a WHERE a.profile_id = p_profile_id AND a.user_id = app_user_id() FOR UPDATE;
+    ELSE
+        RETURN QUERY SELECT a.user_id, a.allocated, a.reserved_for_orders, a.reserved_for_positions, a.realized_pnl
+          FROM capital_accounts a WHERE a.profile_id = p_profile_id AND a.user_id = app_user_id() FOR SHARE;
+    END IF;
+END $$;
+ALTER FUNCTION public.capital_account_locked(p_profile_id uuid, p_exclusive boolean) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) RETURNS TABLE(job_id uuid, profile_id uuid, user_id uuid, fencing_token bigint)
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -79,6 +111,28 @@ CREATE FUNCTION public.execution_state_counts() RETURNS TABLE(state text, n bigi
     SELECT state, count(*) FROM executions GROUP BY state ORDER BY state
 $$;
 ALTER FUNCTION public.execution_state_counts() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.expire_overdue_proposals(p_profile_id uuid, p_job uuid DEFAULT NULL::uuid, p_token bigint DEFAULT NULL::bigint, p_worker text DEFAULT NULL::text) RETURNS SETOF uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    IF lock_profile(p_profile_id) IS NULL THEN
+        RETURN;
+    END IF;
+    IF p_job IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id
+               AND j.user_id = app_user_id() AND j.fencing_token = p_token AND j.locked_by = p_worker
+               AND j.locked_until > now()) THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    UPDATE trade_proposals p SET status = 'EXPIRED'
+     WHERE p.profile_id = p_profile_id AND p.user_id = app_user_id() AND p.status IN ('PENDING', 'APPROVED')
+       AND p.expires_at <= now()
+       AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)
+    RETURNING p.id;
+END $$;
+ALTER FUNCTION public.expire_overdue_proposals(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.failing_reconciliations(p_runs integer) RETURNS TABLE(profile_id uuid, failed bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public'
@@ -109,6 +163,32 @@ BEGIN
     RAISE EXCEPTION 'ledger_entries is append-only' USING ERRCODE = 'insufficient_privilege';
 END $$;
 ALTER FUNCTION public.ledger_entries_append_only() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.ledger_entries_move_account() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+BEGIN
+    UPDATE capital_accounts
+       SET allocated              = allocated + NEW.d_allocated,
+           reserved_for_orders    = reserved_for_orders + NEW.d_reserved_for_orders,
+           reserved_for_positions = reserved_for_positions + NEW.d_reserved_for_positions,
+           realized_pnl           = realized_pnl + NEW.d_realized_pnl,
+           updated_at             = now()
+     WHERE profile_id = NEW.profile_id AND user_id = NEW.user_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no capital account of this user for profile %', NEW.profile_id
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_entries_account';
+    END IF;
+    RETURN NULL;
+END $$;
+ALTER FUNCTION public.ledger_entries_move_account() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.lock_profile(p_profile_id uuid) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT true FROM profiles WHERE id = p_profile_id AND user_id = app_user_id() FOR UPDATE;
+$$;
+ALTER FUNCTION public.lock_profile(p_profile_id uuid) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.notify_proposal_approved() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -129,6 +209,15 @@ CREATE FUNCTION public.owner_of(p_kind text, p_id uuid) RETURNS uuid
     END
 $$;
 ALTER FUNCTION public.owner_of(p_kind text, p_id uuid) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.pause_profile(p_profile_id uuid) RETURNS uuid
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    UPDATE profile_policies SET trading_enabled = false, updated_at = now()
+     WHERE profile_id = p_profile_id AND user_id = app_user_id()
+    RETURNING user_id;
+$$;
+ALTER FUNCTION public.pause_profile(p_profile_id uuid) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.profile_ids() RETURNS TABLE(profile_id uuid, user_id uuid)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -136,6 +225,45 @@ CREATE FUNCTION public.profile_ids() RETURNS TABLE(profile_id uuid, user_id uuid
     SELECT id, user_id FROM profiles ORDER BY id
 $$;
 ALTER FUNCTION public.profile_ids() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.propose(p_id uuid, p_profile_id uuid, p_market text, p_side text, p_amount_eur numeric, p_amount_base numeric, p_confidence integer, p_rationale text, p_source text, p_policy_snapshot jsonb, p_ttl_seconds integer, p_scan_window timestamp with time zone, p_job uuid, p_token bigint, p_worker text, p_override_cooldown boolean DEFAULT false, p_override_anti_flip boolean DEFAULT false) RETURNS TABLE(id uuid, status text, created_at timestamp with time zone, expires_at timestamp with time zone, decided_by text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    v_user uuid := app_user_id();
+    v_threshold smallint;
+    v_auto boolean;
+BEGIN
+    IF (p_override_cooldown OR p_override_anti_flip)
+       AND NOT pg_has_role(session_user, 'autoinvest_operator', 'MEMBER') THEN
+        RAISE EXCEPTION 'only an operator may override a safety rule' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    SELECT pr.auto_approve_threshold INTO v_threshold FROM profiles pr
+     WHERE pr.id = p_profile_id AND pr.user_id = v_user;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no profile % of this user', p_profile_id
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'trade_proposals_profile';
+    END IF;
+    IF p_job IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id AND j.user_id = v_user
+               AND j.fencing_token = p_token AND j.locked_by = p_worker AND j.locked_until > now()) THEN
+        RETURN;
+    END IF;
+    v_auto := v_threshold IS NOT NULL AND p_confidence >= v_threshold;
+    RETURN QUERY
+    INSERT INTO trade_proposals AS t (id, user_id, profile_id, market, side, amount_eur, amount_base, confidence,
+                                      rationale, source, status, policy_snapshot, scan_window, scan_fencing_token,
+                                      expires_at, decided_at, decided_by, override_cooldown, override_anti_flip)
+    VALUES (p_id, v_user, p_profile_id, p_market, p_side, p_amount_eur, p_amount_base, p_confidence, p_rationale,
+            p_source, CASE WHEN v_auto THEN 'APPROVED' ELSE 'PENDING' END, p_policy_snapshot, p_scan_window,
+            CASE WHEN p_job IS NOT NULL THEN p_token END, now() + make_interval(secs => p_ttl_seconds),
+            CASE WHEN v_auto THEN now() END, CASE WHEN v_auto THEN 'auto' END,
+            p_override_cooldown, p_override_anti_flip)
+    ON CONFLICT (profile_id, market, scan_window) DO NOTHING
+    RETURNING t.id, t.status, t.created_at, t.expires_at, t.decided_by;
+END $$;
+ALTER FUNCTION public.propose(p_id uuid, p_profile_id uuid, p_market text, p_side text, p_amount_eur numeric, p_amount_base numeric, p_confidence integer, p_rationale text, p_source text, p_policy_snapshot jsonb, p_ttl_seconds integer, p_scan_window timestamp with time zone, p_job uuid, p_token bigint, p_worker text, p_override_cooldown boolean, p_override_anti_flip boolean) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.quarantined_item_summary() RETURNS TABLE(id uuid, user_id uuid, endpoint text, reason text, first_seen timestamp with time zone, last_seen timestamp with time zone, seen_count bigint)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public'
@@ -144,6 +272,21 @@ CREATE FUNCTION public.quarantined_item_summary() RETURNS TABLE(id uuid, user_id
       FROM quarantined_items q ORDER BY q.last_seen DESC
 $$;
 ALTER FUNCTION public.quarantined_item_summary() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.restate_capital_account(p_profile_id uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    UPDATE capital_accounts a
+       SET allocated = s.allocated, reserved_for_orders = s.reserved_for_orders,
+           reserved_for_positions = s.reserved_for_positions, realized_pnl = s.realized_pnl, updated_at = now()
+      FROM (SELECT coalesce(sum(d_allocated), 0) AS allocated,
+                   coalesce(sum(d_reserved_for_orders), 0) AS reserved_for_orders,
+                   coalesce(sum(d_reserved_for_positions), 0) AS reserved_for_positions,
+                   coalesce(sum(d_realized_pnl), 0) AS realized_pnl
+              FROM ledger_entries WHERE profile_id = p_profile_id AND user_id = app_user_id()) s
+     WHERE a.profile_id = p_profile_id AND a.user_id = app_user_id();
+$$;
+ALTER FUNCTION public.restate_capital_account(p_profile_id uuid) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -176,10 +319,12 @@ CREATE TABLE public.audit_log (
     subject_type text NOT NULL,
     subject_id text,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    db_user text DEFAULT SESSION_USER NOT NULL
 );
 ALTER TABLE ONLY public.audit_log FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_log OWNER TO autoinvest_owner;
+COMMENT ON COLUMN public.audit_log.db_user IS 'The database login that wrote the row (session_user), stamped by audit_record()';
 ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.audit_log_id_seq
     START WITH 1
@@ -705,6 +850,7 @@ CREATE INDEX quarantined_items_last_seen ON public.quarantined_items USING btree
 CREATE UNIQUE INDEX reconcile_adjustments_one_pending ON public.reconcile_adjustments USING btree (profile_id, market) WHERE (status = 'pending'::text);
 CREATE INDEX scan_jobs_due ON public.scan_jobs USING btree (next_run_at);
 CREATE INDEX trade_proposals_status ON public.trade_proposals USING btree (status, created_at);
+CREATE TRIGGER ledger_entries_move_account AFTER INSERT ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION public.ledger_entries_move_account();
 CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON public.ledger_entries FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_entries_append_only();
 CREATE TRIGGER ledger_entries_no_update BEFORE DELETE OR UPDATE ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION public.ledger_entries_append_only();
 CREATE TRIGGER trade_proposals_approved AFTER INSERT OR UPDATE OF status ON public.trade_proposals FOR EACH ROW WHEN ((new.status = 'APPROVED'::text)) EXECUTE FUNCTION public.notify_proposal_approved();
@@ -814,55 +960,188 @@ ALTER TABLE public.unmanaged_holdings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.users ENABLE ROW LEVEL SECURITY;
 GRANT ALL ON SCHEMA public TO autoinvest_owner;
 REVOKE ALL ON FUNCTION public.active_profile_ids() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.active_profile_ids() TO autoinvest_app;
-GRANT ALL ON FUNCTION public.app_user_id() TO autoinvest_app;
+GRANT ALL ON FUNCTION public.active_profile_ids() TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.active_profile_ids() TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.active_profile_ids() TO autoinvest_api;
+GRANT ALL ON FUNCTION public.active_profile_ids() TO autoinvest_operator;
+GRANT ALL ON FUNCTION public.app_user_id() TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.app_user_id() TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.app_user_id() TO autoinvest_api;
+GRANT ALL ON FUNCTION public.app_user_id() TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.approved_proposal_ids(p_limit integer) TO autoinvest_trader;
+REVOKE ALL ON FUNCTION public.audit_record(p_user_id uuid, p_actor text, p_action text, p_subject_type text, p_subject_id text, p_details jsonb, p_once boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.audit_record(p_user_id uuid, p_actor text, p_action text, p_subject_type text, p_subject_id text, p_details jsonb, p_once boolean) TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.audit_record(p_user_id uuid, p_actor text, p_action text, p_subject_type text, p_subject_id text, p_details jsonb, p_once boolean) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.audit_record(p_user_id uuid, p_actor text, p_action text, p_subject_type text, p_subject_id text, p_details jsonb, p_once boolean) TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.capital_account_locked(p_profile_id uuid, p_exclusive boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.capital_account_locked(p_profile_id uuid, p_exclusive boolean) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.capital_account_locked(p_profile_id uuid, p_exclusive boolean) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.claim_scan_jobs(p_worker text, p_batch integer, p_lease_seconds integer) TO autoinvest_scanner;
 REVOKE ALL ON FUNCTION public.credential_user_ids(p_purpose text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.credential_user_ids(p_purpose text) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.credential_user_ids(p_purpose text) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.due_scan_job_count() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.due_scan_job_count() TO autoinvest_app;
+GRANT ALL ON FUNCTION public.due_scan_job_count() TO autoinvest_scanner;
 REVOKE ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.execution_ids_in_state(p_state text, p_older_than_seconds integer, p_limit integer) TO autoinvest_trader;
 REVOKE ALL ON FUNCTION public.execution_state_counts() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_app;
+GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_api;
+GRANT ALL ON FUNCTION public.execution_state_counts() TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.expire_overdue_proposals(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.expire_overdue_proposals(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.expire_overdue_proposals(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.failing_reconciliations(p_runs integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinvest_api;
+GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.ledger_entries_move_account() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.lock_profile(p_profile_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.lock_profile(p_profile_id uuid) TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.lock_profile(p_profile_id uuid) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.lock_profile(p_profile_id uuid) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_api;
+GRANT ALL ON FUNCTION public.owner_of(p_kind text, p_id uuid) TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.pause_profile(p_profile_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.pause_profile(p_profile_id uuid) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.pause_profile(p_profile_id uuid) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.profile_ids() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.profile_ids() TO autoinvest_app;
+GRANT ALL ON FUNCTION public.profile_ids() TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.profile_ids() TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.profile_ids() TO autoinvest_api;
+GRANT ALL ON FUNCTION public.profile_ids() TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.propose(p_id uuid, p_profile_id uuid, p_market text, p_side text, p_amount_eur numeric, p_amount_base numeric, p_confidence integer, p_rationale text, p_source text, p_policy_snapshot jsonb, p_ttl_seconds integer, p_scan_window timestamp with time zone, p_job uuid, p_token bigint, p_worker text, p_override_cooldown boolean, p_override_anti_flip boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.propose(p_id uuid, p_profile_id uuid, p_market text, p_side text, p_amount_eur numeric, p_amount_base numeric, p_confidence integer, p_rationale text, p_source text, p_policy_snapshot jsonb, p_ttl_seconds integer, p_scan_window timestamp with time zone, p_job uuid, p_token bigint, p_worker text, p_override_cooldown boolean, p_override_anti_flip boolean) TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.propose(p_id uuid, p_profile_id uuid, p_market text, p_side text, p_amount_eur numeric, p_amount_base numeric, p_confidence integer, p_rationale text, p_source text, p_policy_snapshot jsonb, p_ttl_seconds integer, p_scan_window timestamp with time zone, p_job uuid, p_token bigint, p_worker text, p_override_cooldown boolean, p_override_anti_flip boolean) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.quarantined_item_summary() FROM PUBLIC;
-GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_app;
+GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_scanner;
+GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_api;
+GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_app;
+GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) TO autoinvest_app;
-GRANT SELECT,INSERT ON TABLE public.audit_log TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.capital_accounts TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_clock_skew TO autoinvest_app;
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.exchange_credentials TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_orders TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.executions TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.fills TO autoinvest_app;
-GRANT SELECT ON TABLE public.global_settings TO autoinvest_app;
-GRANT SELECT,INSERT ON TABLE public.ledger_entries TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.llm_usage TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.loop_heartbeats TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.market_metadata TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.outbox_events TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.positions TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.profile_policies TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.quarantined_items TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.reconcile_adjustments TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.reconciliation_runs TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.scan_jobs TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.trade_history TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.trade_proposals TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.unmanaged_holdings TO autoinvest_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.users TO autoinvest_app;
+GRANT ALL ON FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) TO autoinvest_trader;
+GRANT SELECT ON TABLE public.audit_log TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.audit_log TO autoinvest_trader;
+GRANT SELECT ON TABLE public.audit_log TO autoinvest_api;
+GRANT SELECT ON TABLE public.audit_log TO autoinvest_operator;
+GRANT SELECT ON TABLE public.capital_accounts TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.capital_accounts TO autoinvest_trader;
+GRANT SELECT ON TABLE public.capital_accounts TO autoinvest_api;
+GRANT SELECT ON TABLE public.capital_accounts TO autoinvest_operator;
+GRANT INSERT(profile_id) ON TABLE public.capital_accounts TO autoinvest_operator;
+GRANT INSERT(user_id) ON TABLE public.capital_accounts TO autoinvest_operator;
+GRANT SELECT ON TABLE public.exchange_clock_skew TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_clock_skew TO autoinvest_trader;
+GRANT SELECT ON TABLE public.exchange_clock_skew TO autoinvest_api;
+GRANT SELECT ON TABLE public.exchange_clock_skew TO autoinvest_operator;
+GRANT SELECT ON TABLE public.exchange_credentials TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.exchange_credentials TO autoinvest_trader;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.exchange_credentials TO autoinvest_operator;
+GRANT SELECT(id) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT SELECT(user_id) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT SELECT(purpose) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT SELECT(api_key) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT SELECT(exchange_url) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT SELECT(created_at) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT SELECT(verified_at) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT UPDATE(verified_at) ON TABLE public.exchange_credentials TO autoinvest_trader;
+GRANT SELECT(verification_checks) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT UPDATE(verification_checks) ON TABLE public.exchange_credentials TO autoinvest_trader;
+GRANT SELECT(verification_reason) ON TABLE public.exchange_credentials TO autoinvest_api;
+GRANT UPDATE(verification_reason) ON TABLE public.exchange_credentials TO autoinvest_trader;
+GRANT SELECT ON TABLE public.exchange_orders TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.exchange_orders TO autoinvest_trader;
+GRANT SELECT ON TABLE public.exchange_orders TO autoinvest_api;
+GRANT SELECT ON TABLE public.exchange_orders TO autoinvest_operator;
+GRANT SELECT ON TABLE public.executions TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.executions TO autoinvest_trader;
+GRANT SELECT ON TABLE public.executions TO autoinvest_api;
+GRANT SELECT ON TABLE public.executions TO autoinvest_operator;
+GRANT SELECT ON TABLE public.fills TO autoinvest_scanner;
+GRANT SELECT,INSERT ON TABLE public.fills TO autoinvest_trader;
+GRANT SELECT ON TABLE public.fills TO autoinvest_api;
+GRANT SELECT ON TABLE public.fills TO autoinvest_operator;
+GRANT SELECT ON TABLE public.global_settings TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.global_settings TO autoinvest_trader;
+GRANT SELECT ON TABLE public.global_settings TO autoinvest_api;
+GRANT SELECT ON TABLE public.global_settings TO autoinvest_operator;
+GRANT SELECT ON TABLE public.ledger_entries TO autoinvest_scanner;
+GRANT SELECT,INSERT ON TABLE public.ledger_entries TO autoinvest_trader;
+GRANT SELECT ON TABLE public.ledger_entries TO autoinvest_api;
+GRANT SELECT,INSERT ON TABLE public.ledger_entries TO autoinvest_operator;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.llm_usage TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.llm_usage TO autoinvest_trader;
+GRANT SELECT ON TABLE public.llm_usage TO autoinvest_api;
+GRANT SELECT ON TABLE public.llm_usage TO autoinvest_operator;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.loop_heartbeats TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.loop_heartbeats TO autoinvest_trader;
+GRANT SELECT ON TABLE public.loop_heartbeats TO autoinvest_api;
+GRANT SELECT ON TABLE public.loop_heartbeats TO autoinvest_operator;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.market_metadata TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.market_metadata TO autoinvest_trader;
+GRANT SELECT ON TABLE public.market_metadata TO autoinvest_api;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.market_metadata TO autoinvest_operator;
+GRANT SELECT,INSERT ON TABLE public.outbox_events TO autoinvest_scanner;
+GRANT SELECT,INSERT ON TABLE public.outbox_events TO autoinvest_trader;
+GRANT SELECT ON TABLE public.outbox_events TO autoinvest_api;
+GRANT SELECT,INSERT ON TABLE public.outbox_events TO autoinvest_operator;
+GRANT SELECT ON TABLE public.positions TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.positions TO autoinvest_trader;
+GRANT SELECT ON TABLE public.positions TO autoinvest_api;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.positions TO autoinvest_operator;
+GRANT SELECT ON TABLE public.profile_policies TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.profile_policies TO autoinvest_trader;
+GRANT SELECT ON TABLE public.profile_policies TO autoinvest_api;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.profile_policies TO autoinvest_operator;
+GRANT SELECT ON TABLE public.profiles TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.profiles TO autoinvest_trader;
+GRANT SELECT ON TABLE public.profiles TO autoinvest_api;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO autoinvest_operator;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.quarantined_items TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.quarantined_items TO autoinvest_trader;
+GRANT SELECT ON TABLE public.quarantined_items TO autoinvest_api;
+GRANT SELECT ON TABLE public.quarantined_items TO autoinvest_operator;
+GRANT SELECT ON TABLE public.reconcile_adjustments TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.reconcile_adjustments TO autoinvest_trader;
+GRANT SELECT ON TABLE public.reconcile_adjustments TO autoinvest_api;
+GRANT SELECT,UPDATE ON TABLE public.reconcile_adjustments TO autoinvest_operator;
+GRANT SELECT ON TABLE public.reconciliation_runs TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.reconciliation_runs TO autoinvest_trader;
+GRANT SELECT ON TABLE public.reconciliation_runs TO autoinvest_api;
+GRANT SELECT ON TABLE public.reconciliation_runs TO autoinvest_operator;
+GRANT SELECT,UPDATE ON TABLE public.scan_jobs TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.scan_jobs TO autoinvest_trader;
+GRANT SELECT ON TABLE public.scan_jobs TO autoinvest_api;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.scan_jobs TO autoinvest_operator;
+GRANT SELECT ON TABLE public.trade_history TO autoinvest_scanner;
+GRANT SELECT,INSERT ON TABLE public.trade_history TO autoinvest_trader;
+GRANT SELECT ON TABLE public.trade_history TO autoinvest_api;
+GRANT SELECT ON TABLE public.trade_history TO autoinvest_operator;
+GRANT SELECT ON TABLE public.trade_proposals TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.trade_proposals TO autoinvest_trader;
+GRANT SELECT ON TABLE public.trade_proposals TO autoinvest_api;
+GRANT SELECT ON TABLE public.trade_proposals TO autoinvest_operator;
+GRANT UPDATE(status) ON TABLE public.trade_proposals TO autoinvest_operator;
+GRANT UPDATE(decided_at) ON TABLE public.trade_proposals TO autoinvest_operator;
+GRANT UPDATE(decided_by) ON TABLE public.trade_proposals TO autoinvest_operator;
+GRANT SELECT ON TABLE public.unmanaged_holdings TO autoinvest_scanner;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.unmanaged_holdings TO autoinvest_trader;
+GRANT SELECT ON TABLE public.unmanaged_holdings TO autoinvest_api;
+GRANT SELECT ON TABLE public.unmanaged_holdings TO autoinvest_operator;
+GRANT SELECT ON TABLE public.users TO autoinvest_scanner;
+GRANT SELECT ON TABLE public.users TO autoinvest_trader;
+GRANT SELECT ON TABLE public.users TO autoinvest_api;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.users TO autoinvest_operator;

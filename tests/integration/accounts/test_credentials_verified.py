@@ -99,7 +99,7 @@ def test_a_remote_exchange_url_is_refused_without_live_before_any_probe(
     before = row_counts(admin)
     with remote_listener() as remote:
         result = invoke("credentials", "set", "--user", str(user), "--purpose", "readonly", "--key",
-                        view_key.api_key, "--secret", view_key.api_secret, "--exchange-url", remote.url)
+                        view_key.api_key, "--exchange-url", remote.url, stdin=view_key.api_secret + "\n")
         sent = remote.connections()
     assert sent == 0, f"the key was sent to {remote.url} ({sent} connections) without live mode"
     _refused(result, "EXCHANGE_URL_NOT_LOCAL")

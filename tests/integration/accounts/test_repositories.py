@@ -365,17 +365,18 @@ async def test_in_paper_mode_a_key_for_a_remote_exchange_is_refused(
     paper = vault_keys.settings()
     user_id = await _user(app_conn)
     before = _one(admin, "SELECT count(*) AS n FROM exchange_credentials WHERE user_id = %s", user_id)
+    key, secret = bitvavo_format_key()
     for url in ("https://api.bitvavo.com/v2", "http://192.0.2.2:8899/v2", "http://sim:8899/v2"):
         with pytest.raises(InputError) as caught:
             async with user_tx(app_conn, user_id):
-                await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", paper, exchange_url=url,
+                await vault.set_credential(app_conn, user_id, "trade", key, secret, paper, exchange_url=url,
                                            actor=ACTOR)
         assert caught.value.reason == "EXCHANGE_URL_NOT_LOCAL"
     assert _one(admin, "SELECT count(*) AS n FROM exchange_credentials WHERE user_id = %s", user_id) == before
     # a real Bitvavo key stored in live mode is never signed for by a paper process: that would trade real money
     live = vault_keys.settings(live=True, exchange_url="https://api.bitvavo.com/v2")
     async with user_tx(app_conn, user_id):
-        await vault.set_credential(app_conn, user_id, "trade", "tr-key-123456", "s", live,
+        await vault.set_credential(app_conn, user_id, "trade", key, secret, live,
                                    exchange_url="https://api.bitvavo.com/v2", actor=ACTOR)
     with pytest.raises(ConfigError) as loading:
         async with user_tx(app_conn, user_id):
