@@ -51,6 +51,7 @@ async def run(settings: Settings, options: UpOptions, stop: asyncio.Event, conso
         conn = await tx.connect(urls.role_url(settings, "operator"))  # the demo's set-up is an operator's
         try:
             await tx.assert_safe_role(conn, "operator")
+            await tx.assert_safe_url(urls.role_url(settings, "api"), "api")  # the worker checks its loops' roles
             demo = None
             if exchange is not None:
                 demo = await paper.ensure_demo(conn, home, exchange, settings,

@@ -111,11 +111,7 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
     # scanner-only worker never the trader's): every one is checked before anything runs.
     components = {role: urls.LOOP_COMPONENT[role] for role in roles}
     for component in sorted(set(components.values())):
-        conn = await tx.connect(urls.role_url(settings, component))
-        try:
-            await tx.assert_safe_role(conn, component)
-        finally:
-            await conn.close()
+        await tx.assert_safe_url(urls.role_url(settings, component), component)
 
     async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
         return await runtime.reader_for(c, user_id, settings)

@@ -159,7 +159,7 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
         raise NotFound(f"no profile with id {profile_id}")
     ttl = require_ttl(ttl if ttl is not None else timedelta(seconds=policy.proposal_ttl_seconds))
     proposal = await insert_proposal(
-        conn, user_id=user_id, profile_id=profile_id, market=market, side=side, amount_eur=amount_eur,
+        conn, profile_id=profile_id, market=market, side=side, amount_eur=amount_eur,
         amount_base=amount_base, confidence=confidence, rationale=rationale, source=source,
         policy_snapshot=policy.snapshot(), ttl_seconds=int(ttl.total_seconds()), override_cooldown=override_cooldown,
         override_anti_flip=override_anti_flip)
@@ -181,12 +181,12 @@ async def create_proposal(conn: AppConnection, user_id: UUID, profile_id: UUID, 
     return proposal
 
 
-async def insert_proposal(conn: AppConnection, *, user_id: UUID, profile_id: UUID, market: str, side: Side,
+async def insert_proposal(conn: AppConnection, *, profile_id: UUID, market: str, side: Side,
                           amount_eur: Decimal | None, amount_base: Decimal | None, confidence: int, rationale: str,
                           source: str, policy_snapshot: Mapping[str, object], ttl_seconds: int,
                           override_cooldown: bool = False, override_anti_flip: bool = False,
                           scan_window: datetime | None = None, fence: Fence | None = None) -> Proposal | None:
-    """The one write of a proposal, in the caller's transaction (``user_id``'s user_tx): the database makes it
+    """The one write of a proposal, in the caller's user_tx (the database takes the user from it): it makes it
     PENDING, or APPROVED by 'auto' at/above the profile's threshold; it expires ``ttl_seconds`` after database time
     now. Callers check its shape and audit it.
 

@@ -100,16 +100,13 @@ async def savepoint(conn: AppConnection) -> AsyncIterator[AppConnection]:
 #: role with more rights (another component's, or an older all-purpose one) is refused before anything runs.
 _NOT_EVERYONE = (("capital_accounts", "UPDATE"), ("audit_log", "INSERT"), ("audit_log", "UPDATE"),
                  ("audit_log", "DELETE"))
+_NOT_POLICY_OR_KEYS = (("profile_policies", "UPDATE"), ("profiles", "UPDATE"), ("users", "UPDATE"),
+                       ("exchange_credentials", "INSERT"), ("global_settings", "UPDATE"))
 MUST_NOT: dict[str, tuple[tuple[str, str], ...]] = {
-    "scanner": (*_NOT_EVERYONE, ("trade_proposals", "INSERT"), ("trade_proposals", "UPDATE"),
-                                ("profile_policies", "UPDATE"), ("profiles", "UPDATE"), ("users", "UPDATE"),
-                                ("exchange_credentials", "UPDATE"), ("executions", "INSERT"),
-                                ("ledger_entries", "INSERT"), ("global_settings", "UPDATE")),
-    "trader": (*_NOT_EVERYONE, ("trade_proposals", "INSERT"), ("trade_proposals", "UPDATE"),
-                               ("profile_policies", "UPDATE"), ("profiles", "UPDATE"), ("users", "UPDATE"),
-                               ("exchange_credentials", "INSERT"), ("global_settings", "UPDATE")),
-    "api": (*_NOT_EVERYONE, ("executions", "INSERT"), ("ledger_entries", "INSERT"), ("global_settings", "UPDATE"),
-                            ("exchange_credentials", "INSERT")),
+    "scanner": (*_NOT_EVERYONE, *_NOT_POLICY_OR_KEYS, ("trade_proposals", "INSERT"), ("trade_proposals", "UPDATE"),
+                ("exchange_credentials", "UPDATE"), ("executions", "INSERT"), ("ledger_entries", "INSERT")),
+    "trader": (*_NOT_EVERYONE, *_NOT_POLICY_OR_KEYS, ("trade_proposals", "INSERT"), ("trade_proposals", "UPDATE")),
+    "api": (*_NOT_EVERYONE, *_NOT_POLICY_OR_KEYS, ("executions", "INSERT"), ("ledger_entries", "INSERT")),
     "operator": _NOT_EVERYONE,
 }
 #: Switching all trading back on is the operator's alone.
@@ -144,6 +141,15 @@ async def assert_safe_role(conn: AppConnection, component: str | None = None) ->
     if component is not None:
         await _assert_fits(conn, str(role["rolname"]), component)
     await conn.rollback()
+
+
+async def assert_safe_url(url: str, component: str) -> None:
+    """Connect with ``url`` and check its role for ``component`` (``assert_safe_role``), before anything runs."""
+    conn = await connect(url)
+    try:
+        await assert_safe_role(conn, component)
+    finally:
+        await conn.close()
 
 
 async def _assert_fits(conn: AppConnection, rolname: str, component: str) -> None:

@@ -67,7 +67,7 @@ async def insert_draft(conn: AppConnection, lease: Lease, run: Run, policy: Poli
     """Insert one draft of the run (fenced, deduplicated per scan window; the database decides its status) and
     audit it; None when refused."""
     proposal = await proposals.insert_proposal(
-        conn, user_id=lease.user_id, profile_id=lease.profile_id, market=draft.market, side=draft.side,
+        conn, profile_id=lease.profile_id, market=draft.market, side=draft.side,
         amount_eur=draft.amount_eur, amount_base=draft.amount_base, confidence=draft.confidence,
         rationale=draft.rationale, source=source, policy_snapshot=policy.snapshot(),
         ttl_seconds=policy.proposal_ttl_seconds, scan_window=run.scan_window, fence=fence(lease))
