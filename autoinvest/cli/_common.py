@@ -27,7 +27,6 @@ from autoinvest.observability import logging as logs
 if TYPE_CHECKING:
     from autoinvest.db.ids import OwnedKind
     from autoinvest.db.tx import AppConnection
-    from autoinvest.db.urls import Component
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,13 +81,12 @@ def parse_id(text: str, *, field: str) -> UUID:
     return inputs.parse_uuid(text, field=field)
 
 
-def run(s: config.Settings, work: Callable[[AppConnection], Awaitable[T]], *,
-        component: Component = "operator") -> T:
-    """Run ``work`` on one connection of the component's role (the operator's unless told)."""
+def run(s: config.Settings, work: Callable[[AppConnection], Awaitable[T]]) -> T:
+    """Run ``work`` on one connection of the operator's role."""
     from autoinvest.db import urls
     from autoinvest.db.tx import run_with_connection
 
-    return run_with_connection(urls.role_url(s, component), work)
+    return run_with_connection(urls.role_url(s, "operator"), work)
 
 
 async def owner(conn: AppConnection, kind: OwnedKind, object_id: UUID) -> UUID:
