@@ -119,10 +119,7 @@ BEGIN
     IF lock_profile(p_profile_id) IS NULL THEN
         RETURN;
     END IF;
-    IF p_job IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id
-               AND j.user_id = app_user_id() AND j.fencing_token = p_token AND j.locked_by = p_worker
-               AND j.locked_until > now()) THEN
+    IF p_job IS NOT NULL AND NOT scan_fence_holds(p_profile_id, p_job, p_token, p_worker) THEN
         RETURN;
     END IF;
     RETURN QUERY
@@ -245,9 +242,7 @@ BEGIN
         RAISE EXCEPTION 'no profile % of this user', p_profile_id
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'trade_proposals_profile';
     END IF;
-    IF p_job IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id AND j.user_id = v_user
-               AND j.fencing_token = p_token AND j.locked_by = p_worker AND j.locked_until > now()) THEN
+    IF p_job IS NOT NULL AND NOT scan_fence_holds(p_profile_id, p_job, p_token, p_worker) THEN
         RETURN;
     END IF;
     v_auto := v_threshold IS NOT NULL AND p_confidence >= v_threshold;
@@ -287,6 +282,15 @@ CREATE FUNCTION public.restate_capital_account(p_profile_id uuid) RETURNS void
      WHERE a.profile_id = p_profile_id AND a.user_id = app_user_id();
 $$;
 ALTER FUNCTION public.restate_capital_account(p_profile_id uuid) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.scan_fence_holds(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id
+                      AND j.user_id = app_user_id() AND j.fencing_token = p_token AND j.locked_by = p_worker
+                      AND j.locked_until > now());
+$$;
+ALTER FUNCTION public.scan_fence_holds(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1029,6 +1033,7 @@ GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_api;
 GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.scan_fence_holds(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) FROM PUBLIC;

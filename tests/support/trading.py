@@ -11,9 +11,11 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from autoinvest import runtime
 from autoinvest.accounts import profiles, users, vault
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
+from autoinvest.execution.service import ExecutionResult, execute
 from tests.support.simulator import RunningSimulator, SimKey
 
 VAULT_READONLY = Fernet.generate_key().decode()
@@ -70,3 +72,9 @@ def orders_of(sim: RunningSimulator, client_order_id: object) -> list[dict[str, 
 
 def orders_of_account(sim: RunningSimulator, account_id: str) -> list[dict[str, Any]]:
     return [o for o in sim.admin.orders() if o["accountId"] == account_id]
+
+
+async def execute_with_vault(conn: AppConnection, proposal_id: uuid.UUID, settings: Settings) -> ExecutionResult:
+    """Execute a proposal as the executor does: clients from the vault, the executor's submit settings."""
+    return await execute(conn, proposal_id, clients_for=runtime.executor_clients(settings),
+                         settings=runtime.submit_settings(settings))

@@ -1,17 +1,27 @@
-"""After every execution scenario, every capital account it created satisfies the invariant, equals its entries,
-and agrees with the profile's positions (cost basis and realized P&L)."""
+"""The settings of an execution scenario on the simulator; after every scenario, every capital account it created
+satisfies the invariant, equals its entries, and agrees with the profile's positions (cost basis and realized
+P&L)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from uuid import UUID
 
 import pytest
 
+from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, connect, system_tx, user_tx
 from autoinvest.reconcile.ledger_audit import check_profile
 from tests.support.database import DatabaseUnderTest
+from tests.support.simulator import RunningSimulator
+from tests.support.trading import settings_for
+
+
+@pytest.fixture
+def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
+    return settings_for(simulator, tmp_path)
 
 
 async def _profiles(conn: AppConnection) -> set[tuple[UUID, UUID]]:

@@ -5,8 +5,6 @@ signing window, so without the fence the exchange would accept the order."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from autoinvest import runtime
@@ -18,14 +16,9 @@ from autoinvest.execution.service import execute, submit_claimed
 from autoinvest.observability import clock_skew
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import make_trading_tenant, orders_of, settings_for
+from tests.support.trading import make_trading_tenant, orders_of
 
 OFFSET_MS = 1_500  # beyond the 1 s fence bound (half the 2 s signing window of settings_for), inside the window
-
-
-@pytest.fixture
-def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
-    return settings_for(simulator, tmp_path)
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from autoinvest.exchange.trade import trading
 from autoinvest.execution import failpoints
 from autoinvest.execution.claim import Outcome, claim
 from autoinvest.execution.client_order_id import client_order_id
-from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, execute, resolve
+from autoinvest.execution.service import ExecutionOutcome, ExecutionResult, resolve
 from autoinvest.execution.submit import order_request, submit
 from autoinvest.ledger import repo as ledger_repo
 from autoinvest.lifecycle import executions
@@ -32,17 +32,14 @@ from autoinvest.observability import metrics
 from tests.support.database import DatabaseUnderTest
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import TradingTenant, make_trading_tenant, orders_of, orders_of_account, settings_for
-
-
-@pytest.fixture
-def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
-    return settings_for(simulator, tmp_path)
-
-
-async def _execute(conn: AppConnection, proposal: object, settings: Settings) -> ExecutionResult:
-    return await execute(conn, proposal, clients_for=runtime.executor_clients(settings),  # type: ignore[arg-type]
-                         settings=runtime.submit_settings(settings))
+from tests.support.trading import (
+    TradingTenant,
+    execute_with_vault,
+    make_trading_tenant,
+    orders_of,
+    orders_of_account,
+    settings_for,
+)
 
 
 async def _reserved(conn: AppConnection, t: TradingTenant) -> Decimal:
@@ -54,9 +51,9 @@ async def test_execute_twice_places_one_order_and_books_the_fill(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
-    first = await _execute(app_conn, proposal, settings)
+    first = await execute_with_vault(app_conn, proposal, settings)
     assert first.outcome is ExecutionOutcome.SUBMITTED and first.state == "FILLED", first
-    second = await _execute(app_conn, proposal, settings)
+    second = await execute_with_vault(app_conn, proposal, settings)
     assert second.outcome is ExecutionOutcome.ALREADY_CLAIMED and second.execution_id == first.execution_id
     orders = orders_of(simulator, client_order_id(t.user_id, proposal))
     assert len(orders) == 1 and orders[0]["status"] == "filled"
@@ -78,8 +75,8 @@ async def test_execute_twice_places_one_order_and_books_the_fill(
 async def test_a_buy_of_all_free_capital_is_allowed_and_spends_exactly_it(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings, allocate=Decimal("20"))
-    result = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id,
-                                                          amount_eur=Decimal("20")), settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
+    result = await execute_with_vault(app_conn, proposal, settings)
     assert result.state == "FILLED", result  # no fee headroom on top: the fee is inside amountQuote
     async with user_tx(app_conn, t.user_id):
         account = await ledger_repo.account(app_conn, t.profile_id)
@@ -87,8 +84,8 @@ async def test_a_buy_of_all_free_capital_is_allowed_and_spends_exactly_it(
 
 
 async def _bought_for_20_eur(conn: AppConnection, t: TradingTenant, settings: Settings) -> ExecutionResult:
-    bought = await _execute(conn, await make_proposal(conn, t.user_id, t.profile_id, amount_eur=Decimal("20")),
-                            settings)
+    proposal = await make_proposal(conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
+    bought = await execute_with_vault(conn, proposal, settings)
     assert bought.state == "FILLED", bought
     return bought
 
@@ -103,7 +100,7 @@ async def test_a_position_bought_then_sold_in_base_closes_with_fees_realized(
         sell = await proposals.create_proposal(app_conn, t.user_id, t.profile_id, market="BTC-EUR", side="sell",
                                                amount_base=held, confidence=75, actor="test")
         await app_conn.execute("UPDATE trade_proposals SET status = 'APPROVED' WHERE id = %s", (sell.id,))
-    sold = await _execute(app_conn, sell.id, settings)
+    sold = await execute_with_vault(app_conn, sell.id, settings)
     assert sold.state == "FILLED", sold
     fees = sum(Decimal(o["feePaid"]) for o in orders_of_account(simulator, t.trade_key.account_id))
     gross = sum((Decimal(o["filledAmountQuote"]) * (1 if o["side"] == "sell" else -1)
@@ -121,18 +118,18 @@ async def test_a_sell_sized_in_eur_is_converted_at_the_bid_and_never_sells_more_
     t = await make_trading_tenant(app_conn, simulator, settings)
     bought = await _bought_for_20_eur(app_conn, t, settings)
     too_big = await make_proposal(app_conn, t.user_id, t.profile_id, side="sell", amount_eur=Decimal("30"))
-    refused = await _execute(app_conn, too_big, settings)  # €30 of BTC at the bid is more than the €20 held
+    refused = await execute_with_vault(app_conn, too_big, settings)  # €30 of BTC at the bid is more than the €20 held
     assert refused.state == "REJECTED" and "INSUFFICIENT_CAPITAL" in refused.reasons, refused
     assert orders_of(simulator, client_order_id(t.user_id, too_big)) == []
 
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id, side="sell", amount_eur=Decimal("10"))
     simulator.admin.fault("GET /ticker/book", "maintenance", count=1)  # no bid for now: try again, never deny
     with pytest.raises(ExchangeUnavailable):
-        await _execute(app_conn, proposal, settings)
+        await execute_with_vault(app_conn, proposal, settings)
     async with user_tx(app_conn, t.user_id):
         cur = await app_conn.execute("SELECT count(*) AS n FROM executions WHERE proposal_id = %s", (proposal,))
         assert await cur.fetchone() == {"n": 0}
-    sold = await _execute(app_conn, proposal, settings)
+    sold = await execute_with_vault(app_conn, proposal, settings)
     assert sold.state == "FILLED", sold
     async with user_tx(app_conn, t.user_id):
         cur = await app_conn.execute("SELECT amount_eur, amount_base, preflight FROM executions WHERE proposal_id = %s",
@@ -162,7 +159,7 @@ async def test_a_retry_storm_places_exactly_one_order(
 
     async def one() -> ExecutionResult:
         async with pool.connection() as conn:
-            return await _execute(conn, proposal, settings)  # type: ignore[arg-type]
+            return await execute_with_vault(conn, proposal, settings)  # type: ignore[arg-type]
 
     try:
         results = await asyncio.gather(*(one() for _ in range(callers)))
@@ -181,7 +178,7 @@ async def test_a_kill_switch_at_each_level_stops_the_order(
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
     await _switch(app_conn, t, level, on=True)
     try:
-        result = await _execute(app_conn, proposal, settings)
+        result = await execute_with_vault(app_conn, proposal, settings)
     finally:
         await _switch(app_conn, t, level, on=False)
     assert result.outcome is ExecutionOutcome.REJECTED
@@ -234,7 +231,7 @@ async def test_an_expired_proposal_places_no_order(
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id, ttl_seconds=1)
     await asyncio.sleep(1.1)
-    result = await _execute(app_conn, proposal, settings)
+    result = await execute_with_vault(app_conn, proposal, settings)
     assert result.outcome is ExecutionOutcome.REJECTED and "PROPOSAL_EXPIRED" in result.reasons
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
 
@@ -245,12 +242,12 @@ async def test_a_dropped_response_leaves_one_order_resolved_by_lookup(
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
     simulator.admin.fault("POST /order", "drop_response_after_processing", count=1)
     try:
-        result = await _execute(app_conn, proposal, settings)
+        result = await execute_with_vault(app_conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
     assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN and result.state == "SUBMITTING"
     assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1  # the exchange has it
-    again = await _execute(app_conn, proposal, settings)
+    again = await execute_with_vault(app_conn, proposal, settings)
     assert again.outcome is ExecutionOutcome.ALREADY_CLAIMED  # never resent
     reader = market_data(_view(t, simulator))
     try:
@@ -270,7 +267,7 @@ async def _sent_but_never_received(conn: AppConnection, simulator: RunningSimula
     proposal = await make_proposal(conn, t.user_id, t.profile_id)
     simulator.admin.fault("POST /order", "http_500", count=1)
     try:
-        result = await _execute(conn, proposal, settings)
+        result = await execute_with_vault(conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
     assert result.outcome is ExecutionOutcome.OUTCOME_UNKNOWN
@@ -333,7 +330,7 @@ async def test_an_order_is_signed_at_its_committed_submit_ts_so_a_late_send_is_r
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
     delay_s = 2 * (settings.access_window_ms + settings.clock_skew_ms) / 1000
     with failpoints.delayed("before-send", delay_s):
-        result = await _execute(app_conn, proposal, settings)
+        result = await execute_with_vault(app_conn, proposal, settings)
     assert result.outcome is ExecutionOutcome.REJECTED and result.state == "REJECTED", result
     assert result.reasons == ("EXCHANGE_AUTH_FAILED",)  # Bitvavo 304: outside the access window; definitive
     assert orders_of(simulator, client_order_id(t.user_id, proposal)) == []
@@ -401,7 +398,7 @@ async def test_an_order_that_lands_after_not_placed_kept_its_reservation_and_goe
         provisional = await resolve(app_conn, result.execution_id, lookup=placer, settings=rs)  # type: ignore[arg-type]
         assert provisional.state == "NOT_PLACED", provisional
         assert await _reserved(app_conn, t) > 0, "NOT_PLACED released its reservation before a later look"
-        second = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id), settings)
+        second = await execute_with_vault(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id), settings)
         assert second.outcome is ExecutionOutcome.WAITING, "an unconfirmed NOT_PLACED did not count as live"
         # The exchange processes the order after all (Bitvavo 107/108/109: it may still have succeeded).
         await placer.place_order(order_request(provisional, settings.operator_id))
@@ -431,7 +428,7 @@ async def test_not_found_is_decided_with_the_key_that_placed_the_order(
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)
     simulator.admin.fault("POST /order", "drop_response_after_processing", count=1)
     try:
-        result = await _execute(app_conn, proposal, settings)
+        result = await execute_with_vault(app_conn, proposal, settings)
     finally:
         simulator.admin.clear_faults()
     assert result.state == "SUBMITTING"
@@ -551,15 +548,23 @@ async def _backup(app_conn: AppConnection, t: TradingTenant) -> tuple[int, dict[
     return int(last), dict(account)
 
 
-async def test_a_restored_database_does_not_send_a_second_order(
-        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+async def _filled_then_restored(db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator,
+                                settings: Settings) -> tuple[TradingTenant, UUID, ExecutionResult]:
+    """A €20 buy filled, then the database restored from a backup taken before it: the exchange has the order,
+    the database does not."""
     t = await make_trading_tenant(app_conn, simulator, settings)
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
     last_entry, account = await _backup(app_conn, t)
-    first = await _execute(app_conn, proposal, settings)
+    first = await execute_with_vault(app_conn, proposal, settings)
     assert first.state == "FILLED", first
     await _restore_before_the_execution(db, t, proposal, last_entry, account)
-    again = await _execute(app_conn, proposal, settings)
+    return t, proposal, first
+
+
+async def test_a_restored_database_does_not_send_a_second_order(
+        db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
+    t, proposal, first = await _filled_then_restored(db, app_conn, simulator, settings)
+    again = await execute_with_vault(app_conn, proposal, settings)
     orders = orders_of(simulator, client_order_id(t.user_id, proposal))
     assert len(orders) == 1, f"a restored database sent a second order with the same clientOrderId: {orders}"
     assert again.state == "FILLED" and again.exchange_order_id == first.exchange_order_id, again
@@ -569,12 +574,7 @@ async def test_a_restored_database_does_not_send_a_second_order(
 
 async def test_start_up_recovery_reconciles_every_account_and_adopts_what_a_restore_lost(
         db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
-    t = await make_trading_tenant(app_conn, simulator, settings)
-    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("20"))
-    last_entry, account = await _backup(app_conn, t)
-    first = await _execute(app_conn, proposal, settings)
-    assert first.state == "FILLED", first
-    await _restore_before_the_execution(db, t, proposal, last_entry, account)
+    t, proposal, first = await _filled_then_restored(db, app_conn, simulator, settings)
 
     async def reader_for(conn: AppConnection, user_id: UUID) -> Any:
         return await runtime.reader_for(conn, user_id, settings)
@@ -584,7 +584,7 @@ async def test_start_up_recovery_reconciles_every_account_and_adopts_what_a_rest
     async with user_tx(app_conn, t.user_id):
         execution = await executions.for_proposal(app_conn, t.user_id, proposal)
     assert execution is not None and execution.exchange_order_id == first.exchange_order_id, execution
-    again = await _execute(app_conn, proposal, settings)
+    again = await execute_with_vault(app_conn, proposal, settings)
     assert again.outcome is ExecutionOutcome.ALREADY_CLAIMED
     assert len(orders_of(simulator, client_order_id(t.user_id, proposal))) == 1
 

@@ -4,29 +4,14 @@ purpose's vault key) is verified against the exchange before the executor sends 
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from autoinvest import runtime
 from autoinvest.accounts import vault
 from autoinvest.config import Settings
 from autoinvest.db.tx import AppConnection, user_tx
-from autoinvest.execution.service import ExecutionResult, execute
 from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
-from tests.support.trading import make_trading_tenant, orders_of_account, settings_for
-
-
-@pytest.fixture
-def settings(simulator: RunningSimulator, tmp_path: Path) -> Settings:
-    return settings_for(simulator, tmp_path)
-
-
-async def _execute(conn: AppConnection, proposal: object, settings: Settings) -> ExecutionResult:
-    return await execute(conn, proposal, clients_for=runtime.executor_clients(settings),  # type: ignore[arg-type]
-                         settings=runtime.submit_settings(settings))
+from tests.support.trading import execute_with_vault, make_trading_tenant, orders_of_account
 
 
 async def _verification(conn: AppConnection, user_id: object) -> dict[str, Any]:
@@ -40,7 +25,7 @@ async def test_an_unverified_good_pair_is_verified_on_first_use_and_trades(
         app_conn: AppConnection, simulator: RunningSimulator, settings: Settings) -> None:
     t = await make_trading_tenant(app_conn, simulator, settings)
     assert await _verification(app_conn, t.user_id) == {"readonly": (False, None), "trade": (False, None)}
-    result = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id), settings)
+    result = await execute_with_vault(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id), settings)
     assert result.state == "FILLED", result
     assert await _verification(app_conn, t.user_id) == {"readonly": (True, None), "trade": (True, None)}
 
@@ -52,8 +37,8 @@ async def test_the_executor_refuses_a_pair_whose_read_only_key_can_trade(
     async with user_tx(app_conn, t.user_id):  # stored without verification, as the paper bootstrap does
         await vault.set_credential(app_conn, t.user_id, "readonly", can_trade.api_key, can_trade.api_secret, settings,
                                    exchange_url=simulator.url, actor="test")
-    result = await _execute(app_conn, await make_proposal(app_conn, t.user_id, t.profile_id,
-                                                          amount_eur=Decimal("10")), settings)
+    proposal = await make_proposal(app_conn, t.user_id, t.profile_id, amount_eur=Decimal("10"))
+    result = await execute_with_vault(app_conn, proposal, settings)
     assert result.state == "REJECTED" and result.reasons == ("CREDENTIAL_READONLY_CAN_TRADE",), result
     assert orders_of_account(simulator, t.trade_key.account_id) == []
     refused = (True, "CREDENTIAL_READONLY_CAN_TRADE")

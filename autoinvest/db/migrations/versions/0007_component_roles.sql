@@ -109,6 +109,16 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$;
 
 -- ---------------------------------------------------------------- proposals: the database decides the status
+-- The scan fence, as scheduler.jobs.FENCE checks it: this user's job of this profile, still held by this worker
+-- with this fencing token and an unexpired lease. A scanner whose lease was taken over writes nothing.
+CREATE FUNCTION scan_fence_holds(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id
+                      AND j.user_id = app_user_id() AND j.fencing_token = p_token AND j.locked_by = p_worker
+                      AND j.locked_until > now());
+$$;
+
 -- The one way a proposal is written. The profile's auto-approve threshold decides PENDING or APPROVED by 'auto';
 -- the caller names neither. Overrides of a safety rule are an operator's only. With p_job, the scan fence
 -- (the job's lease and fencing token) must hold, else nothing is written. A second proposal for the same
@@ -136,9 +146,7 @@ BEGIN
         RAISE EXCEPTION 'no profile % of this user', p_profile_id
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'trade_proposals_profile';
     END IF;
-    IF p_job IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id AND j.user_id = v_user
-               AND j.fencing_token = p_token AND j.locked_by = p_worker AND j.locked_until > now()) THEN
+    IF p_job IS NOT NULL AND NOT scan_fence_holds(p_profile_id, p_job, p_token, p_worker) THEN
         RETURN;
     END IF;
     v_auto := v_threshold IS NOT NULL AND p_confidence >= v_threshold;
@@ -165,10 +173,7 @@ BEGIN
     IF lock_profile(p_profile_id) IS NULL THEN
         RETURN;
     END IF;
-    IF p_job IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM scan_jobs j WHERE j.id = p_job AND j.profile_id = p_profile_id
-               AND j.user_id = app_user_id() AND j.fencing_token = p_token AND j.locked_by = p_worker
-               AND j.locked_until > now()) THEN
+    IF p_job IS NOT NULL AND NOT scan_fence_holds(p_profile_id, p_job, p_token, p_worker) THEN
         RETURN;
     END IF;
     RETURN QUERY
@@ -181,7 +186,7 @@ END $$;
 
 REVOKE ALL ON FUNCTION audit_record(uuid, text, text, text, text, jsonb, boolean),
     ledger_entries_move_account(), capital_account_locked(uuid, boolean), restate_capital_account(uuid),
-    lock_profile(uuid), pause_profile(uuid),
+    lock_profile(uuid), pause_profile(uuid), scan_fence_holds(uuid, uuid, bigint, text),
     propose(uuid, uuid, text, text, numeric, numeric, integer, text, text, jsonb, integer, timestamptz, uuid, bigint,
             text, boolean, boolean),
     expire_overdue_proposals(uuid, uuid, bigint, text) FROM PUBLIC;
