@@ -1,0 +1,2 @@
+-- placeholder (issue 13)
+SELECT 1;
