@@ -32,7 +32,7 @@ from autoinvest.errors import AutoInvestError
 from autoinvest.execution import loops
 from autoinvest.execution.loops import LoopSettings
 from autoinvest.observability import metrics
-from autoinvest.reconcile.ledger_audit import check_profile
+from autoinvest.reconcile.ledger_audit import check_many
 from autoinvest.reconcile.run import DEFAULT_ACK_ABOVE_EUR, ReaderFor, reconcile_account
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,6 @@ ACTOR = "recovery"
 PAUSE_REASON = "LEDGER_MISMATCH_AT_START"
 DEFAULT_EXCHANGE_BUDGET_S = 20.0
 
-_ACTIVE: LiteralString = "SELECT profile_id, user_id FROM active_profile_ids()"
 # Every account, not only those with live executions: after a database restore the exchange may hold orders
 # of which no execution row survived, and reconciliation adopts them before the executor could resend.
 _ACCOUNTS: LiteralString = "SELECT DISTINCT user_id FROM active_profile_ids()"
@@ -90,15 +89,12 @@ async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSet
 
 
 async def _check_ledgers(conn: AppConnection, report: RecoveryReport) -> None:
-    async with system_tx(conn):
-        cur = await conn.execute(_ACTIVE)
-        active = [(r["profile_id"], r["user_id"]) for r in await cur.fetchall()]
-    report.profiles = len(active)
-    for profile_id, user_id in active:
-        result = await check_profile(conn, profile_id, user_id)
-        if result.materialised is None or result.clean:
+    checked = await check_many(conn, active_only=True)  # one set-based query, then each flagged account
+    report.profiles = checked.accounts
+    for result in checked.differences:
+        if result.materialised is None:
             continue  # no account: nothing can be reserved, so nothing can trade
-        paused = await _pause(conn, profile_id, user_id, result.to_json())
+        paused = await _pause(conn, result.profile_id, result.user_id, result.to_json())
         report.paused.append(result.to_json() | {"newly_paused": paused})
         log.error("recovery: ledger mismatch, profile paused", extra=result.to_json())
 

@@ -12,12 +12,12 @@ ledger_app = typer.Typer(no_args_is_help=True, help="The capital ledger: check a
 
 
 @fails_cleanly
-def _check(profile: str | None) -> list[dict[str, object]]:
+def _check(profile: str | None) -> tuple[int, list[dict[str, object]]]:
     from autoinvest.reconcile.ledger_audit import check_all
 
     profile_id = None if profile is None else parse_id(profile, field="--profile")
-    results = run(settings(), lambda conn: check_all(conn, profile_id))
-    return [r.to_json() | {"clean": r.clean} for r in results]
+    result = run(settings(), lambda conn: check_all(conn, profile_id))
+    return result.accounts, [r.to_json() for r in result.differences]
 
 
 @ledger_app.command("check")
@@ -25,15 +25,14 @@ def check(profile: str | None = typer.Option(None, "--profile", help="Check only
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of lines.")) -> None:
     """Rebuild every capital account from its entries and compare: exit 0 when all agree, 1 on any difference
     (each printed), 2 on an error."""
-    results = _check(profile)
-    bad = [r for r in results if not r["clean"]]
+    accounts, bad = _check(profile)
     if as_json:
-        print(json.dumps({"accounts": len(results), "differences": bad}, sort_keys=True))
+        print(json.dumps({"accounts": accounts, "differences": bad}, sort_keys=True))
     else:
         for r in bad:
             print(f"DIFFERENCE profile {r['profile_id']} (user {r['user_id']}): drift {r['drift']}"
                   + (f"; invariant: {r['invariant_error']}" if r["invariant_error"] else ""))
-        print(f"ledger check: {len(results)} account(s), {len(bad)} with a difference")
+        print(f"ledger check: {accounts} account(s), {len(bad)} with a difference")
     raise typer.Exit(1 if bad else 0)
 
 

@@ -153,6 +153,35 @@ CREATE FUNCTION public.in_flight_execution_ids(p_within_seconds integer) RETURNS
      ORDER BY e.updated_at
 $$;
 ALTER FUNCTION public.in_flight_execution_ids(p_within_seconds integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.ledger_difference_ids(p_active_only boolean) RETURNS TABLE(profile_id uuid, user_id uuid, differs boolean)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    WITH sums AS (
+        SELECT e.profile_id, sum(e.d_allocated) AS allocated, sum(e.d_reserved_for_orders) AS reserved_for_orders,
+               sum(e.d_reserved_for_positions) AS reserved_for_positions, sum(e.d_realized_pnl) AS realized_pnl
+          FROM ledger_entries e GROUP BY e.profile_id
+    ), rebuilt AS (
+        SELECT p.id AS profile_id, p.user_id, a.profile_id IS NULL AS missing,
+               a.allocated AS m_allocated, a.reserved_for_orders AS m_orders,
+               a.reserved_for_positions AS m_positions, a.realized_pnl AS m_pnl,
+               coalesce(s.allocated, 0) AS allocated, coalesce(s.reserved_for_orders, 0) AS orders,
+               coalesce(s.reserved_for_positions, 0) AS positions, coalesce(s.realized_pnl, 0) AS pnl
+          FROM profiles p
+          LEFT JOIN capital_accounts a ON a.profile_id = p.id
+          LEFT JOIN sums s ON s.profile_id = p.id
+         WHERE NOT p_active_only OR p.status = 'active'
+    )
+    SELECT r.profile_id, r.user_id,
+           r.missing
+           OR r.m_allocated <> r.allocated OR r.m_orders <> r.orders OR r.m_positions <> r.positions
+           OR r.m_pnl <> r.pnl
+           OR least(r.allocated, r.orders, r.positions, r.m_allocated, r.m_orders, r.m_positions) < 0
+           OR r.allocated - r.orders - r.positions + r.pnl < 0
+           OR r.m_allocated - r.m_orders - r.m_positions + r.m_pnl < 0
+      FROM rebuilt r ORDER BY r.profile_id
+$$;
+ALTER FUNCTION public.ledger_difference_ids(p_active_only boolean) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.ledger_entries_append_only() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -1005,6 +1034,9 @@ GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinve
 REVOKE ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_trader;
 GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.ledger_difference_ids(p_active_only boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.ledger_difference_ids(p_active_only boolean) TO autoinvest_trader;
+GRANT ALL ON FUNCTION public.ledger_difference_ids(p_active_only boolean) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.ledger_entries_move_account() FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.lock_profile(p_profile_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.lock_profile(p_profile_id uuid) TO autoinvest_scanner;
