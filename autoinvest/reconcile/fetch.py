@@ -10,14 +10,30 @@ from autoinvest.reconcile.diff import Lookup
 
 #: Trades per market compared with the database (Bitvavo's maximum page is 1000).
 TRADES_LIMIT = 500
+#: Up to this many markets, open orders are read market by market: ``GET /ordersOpen`` weighs 5 with a market
+#: and 100 without (ccxt's weights, which our budget spends), so one call per market is cheaper below 20.
+OPEN_ORDERS_PER_MARKET_UP_TO = 19
 
 
 async def balances(reader: MarketData) -> dict[str, Balance]:
     return await reader.balances()
 
 
-async def open_orders(reader: MarketData) -> list[OrderReport]:
-    return await reader.open_orders()
+async def open_orders(reader: MarketData, markets: Iterable[str]) -> tuple[list[OrderReport], dict[str, str]]:
+    """The account's open orders in ``markets`` (those its profiles trade, hold or have live orders in: an order
+    elsewhere is none of ours), and market → error for those the exchange refused. Above
+    ``OPEN_ORDERS_PER_MARKET_UP_TO`` markets, one call for all markets (its failure fails the account)."""
+    wanted = sorted(set(markets))
+    if len(wanted) > OPEN_ORDERS_PER_MARKET_UP_TO:
+        return await reader.open_orders(), {}
+    result: list[OrderReport] = []
+    failed: dict[str, str] = {}
+    for market in wanted:
+        try:
+            result.extend(await reader.open_orders(market))
+        except AutoInvestError as exc:
+            failed[market] = f"open orders {market}: {exc}"
+    return result, failed
 
 
 async def trades(reader: MarketData, markets: Iterable[str]) -> tuple[list[FillReport], dict[str, str]]:

@@ -156,7 +156,6 @@ async def _reconcile(conn: AppConnection, user_id: UUID, reader: MarketData, row
                      ack_above_eur: Decimal) -> None:
     first = min(runs)
     before = await fetch.balances(reader) if full else None
-    open_orders = await fetch.open_orders(reader)
     async with user_tx(conn, user_id):
         holdings = await state.holdings(conn)
         live = await state.db_view(conn, user_id, [r.profile_id for r in rows])
@@ -168,8 +167,12 @@ async def _reconcile(conn: AppConnection, user_id: UUID, reader: MarketData, row
         traders.setdefault(h.market, set()).add(h.profile_id)
     for o in live.orders:
         traders.setdefault(o.market, set()).add(o.profile_id)
+    # Only the markets the account's profiles trade, hold or have live orders in (per market is cheaper); the
+    # database view the plan compares with is read below, after this, so an order sent meanwhile is known there.
+    open_orders, failed = await fetch.open_orders(reader, traders)
     markets = set(traders) | {o.market for o in open_orders}
-    trades, failed = await fetch.trades(reader, markets)
+    trades, failed_trades = await fetch.trades(reader, markets)
+    failed = failed_trades | failed
     async with user_tx(conn, user_id):
         db = await state.db_view(
             conn, user_id, [r.profile_id for r in rows],

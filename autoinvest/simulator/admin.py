@@ -144,6 +144,14 @@ def get_requests(ctx: Ctx) -> Any:
     return {endpoint: n for (account, endpoint), n in sorted(ctx.ex.requests.items()) if account == account_id}
 
 
+def get_weights(ctx: Ctx) -> Any:
+    return {"weight": ctx.ex.weights[_account_id(ctx, ctx.query.get("accountId"))]}
+
+
+def get_public_requests(ctx: Ctx) -> Any:
+    return dict(sorted(ctx.ex.public_requests.items()))
+
+
 def get_faults(ctx: Ctx) -> Any:
     return [r.to_json() for r in ctx.ex.faults.rules] + [p.to_json() for p in ctx.ex.faults.poisons]
 
@@ -164,6 +172,8 @@ ROUTES: list[Route] = [
     route("POST", "/faults", post_faults),
     route("POST", "/poison", post_poison),
     route("GET", "/requests", get_requests),
+    route("GET", "/weights", get_weights),
+    route("GET", "/public-requests", get_public_requests),
     route("GET", "/faults", get_faults),
     route("DELETE", "/faults", delete_faults),
 ]

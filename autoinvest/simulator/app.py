@@ -131,7 +131,12 @@ class SimulatorApp:
             who = f"key:{key.key}" if key else f"ip:{client[0]}"
             if key is not None:
                 self.ex.requests[(key.account_id, f"{method} {path}")] += 1
-            limit_headers = self.ex.limiter.charge(who, route.weight(query), wall_ms()).headers()
+            else:
+                self.ex.public_requests[f"{method} {path}"] += 1
+            weight = route.weight(query)
+            limit_headers = self.ex.limiter.charge(who, weight, wall_ms()).headers()
+            if key is not None:
+                self.ex.weights[key.account_id] += weight
             fault = self.ex.faults.pick(method, path)
             before = fault is not None and fault.kind != "drop_response_after_processing"
             if before and fault is not None and await self._fault_before(fault, send, limit_headers):

@@ -36,6 +36,10 @@ class Exchange:
         self.changes = 0  # bumped on every mutation, so that the saver writes only when something changed
         #: /v2 requests that arrived, by (account id, "METHOD /path"): tests prove what was sent, and how often
         self.requests: Counter[tuple[str, str]] = Counter()
+        #: rate-limit weight charged per account id, and unsigned (public) requests by "METHOD /path": benchmarks
+        #: count what a reconciliation spends and how often market data was fetched
+        self.weights: Counter[str] = Counter()
+        self.public_requests: Counter[str] = Counter()
 
     def now(self) -> int:
         """Simulated time in ms (market data and order timestamps); inside a model step, the step's time."""

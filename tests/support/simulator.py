@@ -108,6 +108,15 @@ class AdminClient:
         result: dict[str, int] = self._call("GET", "/requests", params={"accountId": account_id})
         return result
 
+    def weight(self, account_id: str) -> int:
+        """The rate-limit weight the account's keys were charged so far."""
+        return int(self._call("GET", "/weights", params={"accountId": account_id})["weight"])
+
+    def public_requests(self) -> dict[str, int]:
+        """How many unsigned (public) /v2 requests of each "METHOD /path" arrived, e.g. "GET /BTC-EUR/candles"."""
+        result: dict[str, int] = self._call("GET", "/public-requests")
+        return result
+
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
