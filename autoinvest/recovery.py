@@ -2,14 +2,22 @@
 
 Before its loops start, a worker
 
-1. reloads the active profiles and rebuilds each capital account from its entries; a profile whose
-   materialised account differs (or whose rebuild breaks the invariant) gets its kill switch set (audited,
-   actor ``recovery``) and is reported: it is never traded on until an operator has repaired it
-   (``autoinvest ledger rebuild``) and switched it back on;
-2. resolves SUBMITTING executions by asking the exchange with the trade key (the resolver, once; only in a
-   process that holds the trade vault key);
-3. reconciles every account (with an active profile): open orders, fills and balances from the exchange,
-   applied through the lifecycle handlers; orders no execution row knows (a restored database) are adopted.
+1. checks every active profile's capital account against its entries (one set-based query,
+   ``reconcile.ledger_audit.check_many``); a profile whose materialised account differs (or whose rebuild breaks
+   the invariant) gets its kill switch set (audited, actor ``recovery``) and is reported: it is never traded on
+   until an operator has repaired it (``autoinvest ledger rebuild``) and switched it back on;
+2. reconciles the accounts the executor could send an order for (an approved proposal without an execution,
+   the schema's ``sendable_account_ids()``): open orders, fills and balances from the exchange, applied through
+   the lifecycle handlers; an order no execution row knows (a restored database lost it) is adopted before the
+   executor could send it again;
+3. resolves SUBMITTING executions by asking the exchange with the trade key (the resolver, once; only in a
+   process that holds the trade vault key).
+
+"Ready" (the log event ``recovery done``, then the loops) waits for these and nothing else. Every other account
+is left to the loops (``deferred`` in the report): its live executions cannot be sent again (an execution
+exists; SUBMITTING is never resent), the monitor follows SUBMITTED orders, the resolver the SUBMITTING ones step
+3 did not finish, and the reconciler loop's first pass reconciles every account. With 10,000 accounts start-up
+therefore costs one aggregate query plus the exchange work of the few accounts that matter first.
 
 Steps 2 and 3 talk to the exchange and are bounded by ``exchange_budget_s``: when the exchange is down the
 worker continues to its loops; unresolved executions stay SUBMITTING (never resent) and are picked up by the
@@ -40,9 +48,11 @@ ACTOR = "recovery"
 PAUSE_REASON = "LEDGER_MISMATCH_AT_START"
 DEFAULT_EXCHANGE_BUDGET_S = 20.0
 
-# Every account, not only those with live executions: after a database restore the exchange may hold orders
-# of which no execution row survived, and reconciliation adopts them before the executor could resend.
-_ACCOUNTS: LiteralString = "SELECT DISTINCT user_id FROM active_profile_ids()"
+# The accounts with an approved proposal not yet executed (not only those with live executions): after a database
+# restore the exchange may hold an order of which no execution row survived, and reconciliation adopts it before
+# the executor could resend. The others are the loops' (see the module docstring).
+_SENDABLE: LiteralString = "SELECT user_id FROM sendable_account_ids()"
+_ACCOUNTS: LiteralString = "SELECT count(DISTINCT user_id) AS n FROM active_profile_ids()"
 _TRADING_ENABLED: LiteralString = "SELECT trading_enabled FROM profile_policies WHERE profile_id = %(id)s"
 
 
@@ -53,11 +63,13 @@ class RecoveryReport:
     resolved: int = 0
     reconciled: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    deferred: int = 0  #: accounts left to the reconciler loop (no order can be sent for them before it runs)
     timed_out: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"profiles": self.profiles, "paused": self.paused, "resolved": self.resolved,
-                "reconciled": self.reconciled, "unreachable": self.unreachable, "timed_out": self.timed_out}
+                "reconciled": self.reconciled, "unreachable": self.unreachable, "deferred": self.deferred,
+                "timed_out": self.timed_out}
 
 
 async def recover(app_url: str, *, reader_for: ReaderFor, loop_settings: LoopSettings,
@@ -115,11 +127,12 @@ async def _pause(conn: AppConnection, profile_id: UUID, user_id: UUID, details: 
 
 async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, lookup_for: loops.LookupForFn | None,
                           loop_settings: LoopSettings, report: RecoveryReport, ack_above_eur: Decimal) -> None:
-    if lookup_for is not None:
-        report.resolved = await loops.resolver_pass(conn, lookup_for=lookup_for, settings=loop_settings)
     async with system_tx(conn):
+        cur = await conn.execute(_SENDABLE)
+        users = [r["user_id"] for r in await cur.fetchall()]
         cur = await conn.execute(_ACCOUNTS)
-        users = sorted(r["user_id"] for r in await cur.fetchall())
+        accounts = int((await cur.fetchone() or {"n": 0})["n"])
+    report.deferred = max(0, accounts - len(users))
     for user_id in users:
         try:
             reader = await reader_for(conn, user_id)
@@ -132,3 +145,5 @@ async def _exchange_phase(conn: AppConnection, reader_for: ReaderFor, lookup_for
             await reader.close()
         failed = any(run.errors for run in account.profiles)
         (report.unreachable if failed or account.skipped else report.reconciled).append(str(user_id))
+    if lookup_for is not None:
+        report.resolved = await loops.resolver_pass(conn, lookup_for=lookup_for, settings=loop_settings)

@@ -50,8 +50,8 @@ def _events(env: Env) -> list[tuple[int, datetime, datetime]]:
 
 def _runs_with_token(env: Env, token: int) -> int:
     with psycopg.connect(env.db.admin_url) as conn:
-        row = conn.execute("SELECT count(*) FROM scan_jobs WHERE fencing_token >= %s AND locked_by IS NULL",
-                           (token,)).fetchone()
+        row = conn.execute("SELECT count(*) FROM scan_jobs WHERE fencing_token > %(t)s"  # a later run has started
+                           " OR (fencing_token = %(t)s AND locked_by IS NULL)", {"t": token}).fetchone()
     return int(row[0]) if row else 0
 
 

@@ -320,6 +320,16 @@ CREATE FUNCTION public.scan_fence_holds(p_profile_id uuid, p_job uuid, p_token b
                       AND j.locked_until > now());
 $$;
 ALTER FUNCTION public.scan_fence_holds(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.sendable_account_ids() RETURNS TABLE(user_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    SELECT DISTINCT t.user_id FROM trade_proposals t JOIN profiles p ON p.id = t.profile_id
+     WHERE t.status = 'APPROVED' AND p.status = 'active'
+       AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.user_id = t.user_id AND e.proposal_id = t.id)
+     ORDER BY t.user_id
+$$;
+ALTER FUNCTION public.sendable_account_ids() OWNER TO autoinvest_owner;
 CREATE FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -1066,6 +1076,8 @@ GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.scan_fence_holds(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.sendable_account_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.sendable_account_ids() TO autoinvest_trader;
 REVOKE ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_global_kill_switch(p_on boolean, p_actor text, p_reason text) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.unconfirmed_not_placed_ids(p_limit integer) FROM PUBLIC;

@@ -18,6 +18,7 @@ from autoinvest.execution.loops import LoopSettings
 from autoinvest.recovery import recover
 from tests.integration.reconcile.helpers import below, big_tenant, frozen_prices, place_resting
 from tests.support.database import DatabaseUnderTest
+from tests.support.proposals import make_proposal
 from tests.support.simulator import RunningSimulator
 from tests.support.trading import settings_for
 
@@ -65,6 +66,7 @@ async def test_an_unresponsive_exchange_delays_start_up_by_the_budget_only(
     t = await big_tenant(app_conn, simulator, settings)
     with frozen_prices(simulator):
         await place_resting(app_conn, settings, t, market="ETH-EUR", amount=D("0.1"), price=below(simulator, "ETH-EUR"))
+    await make_proposal(app_conn, t.user_id, t.profile_id)  # approved: its account is reconciled before the loops
     simulator.admin.fault("*", "latency", latency_ms=20_000)
     try:
         started = time.monotonic()

@@ -35,3 +35,19 @@ $$;
 
 REVOKE ALL ON FUNCTION ledger_difference_ids(boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger_difference_ids(boolean) TO autoinvest_trader, autoinvest_operator;
+
+-- The accounts start-up recovery reconciles before any loop runs: those the executor could send an order for (an
+-- approved proposal of an active profile without an execution). A restore may have lost such a proposal's
+-- order; reconciliation adopts it before the executor could send it again. Every other account is followed by
+-- the loops (resolver, monitor, reconciler), so "ready" does not wait for them.
+CREATE FUNCTION sendable_account_ids()
+RETURNS TABLE (user_id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT DISTINCT t.user_id FROM trade_proposals t JOIN profiles p ON p.id = t.profile_id
+     WHERE t.status = 'APPROVED' AND p.status = 'active'
+       AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.user_id = t.user_id AND e.proposal_id = t.id)
+     ORDER BY t.user_id
+$$;
+
+REVOKE ALL ON FUNCTION sendable_account_ids() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sendable_account_ids() TO autoinvest_trader;
