@@ -17,7 +17,6 @@ import json
 import subprocess
 import time
 import uuid
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +34,7 @@ PROFILES_PER_USER = 4
 ENTRIES = 1_000_000
 ROLES = "executor,resolver,monitor,reconciler"
 LOOPS = ROLES.split(",")
+LOADED_TIMEOUT_S = 120.0
 #: A resting buy far below the market (it never fills during the run), worth 12 EUR.
 ORDERS = {"BTC-EUR": (Decimal("30000"), Decimal("0.0004")), "ETH-EUR": (Decimal("1500.00"), Decimal("0.008"))}
 
@@ -113,34 +113,29 @@ def _count(env: Env, query: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _start_to_ready(env: Env, label: str, timeout_s: float) -> tuple[float, float | None, float | None]:
-    """Seconds from the worker's start to ``recovery done``, to the first loop's and to the last loop's heartbeat."""
+def _start_to_ready(env: Env, label: str, timeout_s: float) -> tuple[float, dict[str, float]]:
+    """Seconds from the worker's start to ``recovery done``, and to each loop's first heartbeat (those that beat
+    within ``timeout_s``)."""
     log_path = env.tmp / f"restart-{label}.log"
     with psycopg.connect(env.db.admin_url, autocommit=True) as conn:
         conn.execute("DELETE FROM loop_heartbeats")
-        row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    since: datetime = row[0]
     variables = processes.env_for(env.db, env.sim)
+    ready: float | None = None
+    beats: dict[str, float] = {}
     with log_path.open("wb") as log:
         started = time.monotonic()
         proc = subprocess.Popen([*processes.CLI, "worker", "--roles", ROLES], env=variables,
                                 stdout=subprocess.DEVNULL, stderr=log)
-        ready: float | None = None
-        first: float | None = None
-        last: float | None = None
         try:
-            while time.monotonic() - started < timeout_s and last is None:
+            while time.monotonic() - started < timeout_s and len(beats) < len(LOOPS):
                 time.sleep(0.05)
                 now = time.monotonic() - started
                 if ready is None and b"recovery done" in log_path.read_bytes():
                     ready = now
-                beats = _count(env, "SELECT count(DISTINCT loop_name) FROM loop_heartbeats WHERE last_success_at >"
-                               f" '{since.isoformat()}'")
-                if beats and first is None:
-                    first = now
-                if beats >= len(LOOPS):
-                    last = now
+                with psycopg.connect(env.db.admin_url) as conn:
+                    rows = conn.execute("SELECT loop_name FROM loop_heartbeats WHERE last_success_at IS NOT NULL"
+                                        ).fetchall()
+                beats |= {r[0]: now for r in rows if r[0] not in beats}
         finally:
             proc.terminate()
             try:
@@ -149,12 +144,17 @@ def _start_to_ready(env: Env, label: str, timeout_s: float) -> tuple[float, floa
                 proc.kill()
     if ready is None:
         raise RuntimeError(f"no 'recovery done' within {timeout_s} s: see {log_path}")
-    return ready, first, last
+    return ready, beats
+
+
+def _beats(beats: dict[str, float], timeout_s: float) -> str:
+    return ", ".join(f"{loop} {beats[loop]:.1f} s" if loop in beats else f"{loop} not within {timeout_s:.0f} s"
+                     for loop in LOOPS)
 
 
 async def run(env: Env, *, quick: bool) -> list[Figure]:
     users, entries = (5, 2_000) if quick else (USERS, ENTRIES)
-    base_ready, _, base_last = _start_to_ready(env, "empty", 60)
+    base_ready, base_beats = _start_to_ready(env, "empty", 60)
     env.progress(f"restart: empty database ready in {base_ready:.2f} s; setting up {users} accounts")
     bulk = make_tenants(env, users=users, profiles_per_user=PROFILES_PER_USER, interval_s=300, trade=True,
                         due_now=False)
@@ -162,18 +162,17 @@ async def run(env: Env, *, quick: bool) -> list[Figure]:
     _write_rows(env, bulk, placed, entries)
     n_entries = _count(env, "SELECT count(*) FROM ledger_entries")
     env.progress(f"restart: {len(placed)} open orders, {n_entries} ledger entries; starting the worker")
-    ready, first, last = _start_to_ready(env, "loaded", 300)
+    ready, beats = _start_to_ready(env, "loaded", LOADED_TIMEOUT_S)
     open_now = _count(env, "SELECT count(*) FROM executions WHERE state = 'SUBMITTED'")
     paused = _count(env, "SELECT count(*) FROM profile_policies WHERE NOT trading_enabled")
-    baseline = f"empty database {base_ready:.2f} s"
+    executor = beats.get("executor", float("inf"))
     return [
         Figure(NAME, f"start to 'recovery done' ({len(placed)} open orders, {n_entries} entries)", ready, "s",
-               baseline=baseline, ratio=ready / base_ready, target="<= 10 s", met=ready <= 10),
-        Figure(NAME, "start to the first loop's heartbeat", first or float("inf"), "s", baseline=baseline,
-               ratio=(first or float("inf")) / base_ready),
-        Figure(NAME, f"start to every loop's first heartbeat ({', '.join(LOOPS)})", last or float("inf"), "s",
-               baseline=f"empty database {base_last or float('inf'):.2f} s",
-               ratio=(last or float("inf")) / (base_last or float("inf"))),
+               baseline=f"empty database {base_ready:.2f} s", ratio=ready / base_ready, target="<= 10 s",
+               met=ready <= 10),
+        Figure(NAME, f"start to the executor's first heartbeat (loops: {_beats(beats, LOADED_TIMEOUT_S)})",
+               executor, "s", baseline=f"empty database: {_beats(base_beats, 60)}",
+               ratio=executor / base_beats.get("executor", float("inf"))),
         Figure(NAME, "open orders still followed (SUBMITTED) after the restart", open_now, "orders",
                baseline=f"{len(placed)} before", target="none lost", met=open_now == len(placed)),
         Figure(NAME, "profiles paused by the ledger check (every account adds up)", paused, "profiles",
