@@ -78,10 +78,10 @@ async def submit_claimed(conn: AppConnection, user_id: UUID, execution_id: UUID,
     try:
         execution, report = await submit(conn, user_id, execution_id, reader=clients.reader, trader=clients.trader,
                                          settings=settings)
-    finally:
+        if report is not None:  # the exchange acknowledged: record what it says (fills, closed) in one transaction
+            execution = (await apply_order(conn, user_id, execution.id, report)).execution
+    finally:  # after the ack is applied: no cleanup delays the record of an order the exchange has
         await clients.close()
-    if report is not None:  # the exchange acknowledged: record what it says (fills, closed) in one transaction
-        execution = (await apply_order(conn, user_id, execution.id, report)).execution
     return execution
 
 
