@@ -15,8 +15,8 @@ from uuid import UUID
 
 from fastapi import FastAPI
 
-from autoinvest.accounts.vault import ensure_verified, load_credential
 from autoinvest.accounts.vault import exchange_url as exchange_url_of
+from autoinvest.accounts.vault import load_credential, verified_pair
 from autoinvest.api.app import create_app
 from autoinvest.config import Settings
 from autoinvest.db import urls
@@ -73,10 +73,8 @@ def executor_clients(settings: Settings, pool: SessionPool | None = None) -> Cli
     used from the next order on; ``pool`` keeps the sessions built from unchanged keys (see exchange/pool.py)."""
 
     async def clients_for(conn: AppConnection, user_id: UUID) -> UserClients:
-        await ensure_verified(conn, user_id, settings)  # no trade key is used before the exchange vouched for it
-        async with user_tx(conn, user_id):
-            readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
-            trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
+        # No trade key is used before the exchange vouched for it.
+        readonly, trade = await verified_pair(conn, user_id, settings)
         refused = quarantine.sink(conn, user_id)
         owner = str(user_id)
         return UserClients(reader=market_data(readonly, quarantine=refused, pool=pool, owner=owner),

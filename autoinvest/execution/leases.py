@@ -30,5 +30,6 @@ async def lease_next(conn: AppConnection, worker: str, *, hint: UUID | None = No
 
 
 async def release(conn: AppConnection, worker: str, proposal_id: UUID) -> None:
+    """Free a proposal tried without an execution coming of it (an executed one's lease simply runs out)."""
     async with system_tx(conn):
         await conn.execute("SELECT release_executor_lease(%s, %s)", (proposal_id, worker))

@@ -57,16 +57,19 @@ async def executor_pass(conn: AppConnection, *, clients_for: ClientsFor, setting
         leased = await leases.lease_next(conn, worker, hint=hint, skip=tried)
         if leased is None:
             break
-        proposal_id, _user = leased
+        proposal_id, user_id = leased
         tried.append(proposal_id)  # once per pass: one that waits for a live entry is tried again next pass
         try:
-            result = await execute(conn, proposal_id, clients_for=clients_for, settings=settings.submit)
-            log.info("executed", extra={"proposal_id": str(proposal_id), "state": result.state,
-                                        "outcome": result.outcome.value, "reasons": list(result.reasons)})
-            done += 1
+            result = await execute(conn, proposal_id, clients_for=clients_for, settings=settings.submit,
+                                   user_id=user_id)
         except AutoInvestError as exc:
             log.warning("execute failed", extra={"proposal_id": str(proposal_id), "reason": exc.reason})
-        finally:
+            await leases.release(conn, worker, proposal_id)
+            continue
+        log.info("executed", extra={"proposal_id": str(proposal_id), "state": result.state,
+                                    "outcome": result.outcome.value, "reasons": list(result.reasons)})
+        done += 1
+        if result.execution_id is None:  # waiting for a live entry: free for the next pass, here or elsewhere
             await leases.release(conn, worker, proposal_id)
     stale = await _ids(conn, "SELECT * FROM execution_ids_in_state('CLAIMED', %s, %s)",
                        settings.claimed_grace_s, BATCH)

@@ -161,8 +161,9 @@ DECLARE
     candidate record;
     leased uuid;
 BEGIN
-    -- Leases of crashed workers, long expired: the table stays as small as the work in flight.
-    DELETE FROM executor_leases l WHERE l.leased_until < now() - interval '10 minutes';
+    -- An expired lease means nothing any more (its proposal was executed, or its executor died): the table
+    -- stays as small as the work of the last LEASE_S seconds.
+    DELETE FROM executor_leases l WHERE l.leased_until < now();
     FOR candidate IN
         SELECT p.id, p.user_id FROM trade_proposals p
          WHERE p.status = 'APPROVED' AND p.id <> ALL (p_skip)
@@ -895,6 +896,7 @@ ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 CREATE UNIQUE INDEX executions_one_live_per_market ON public.executions USING btree (profile_id, market) WHERE ((state = ANY (ARRAY['CLAIMED'::text, 'SUBMITTING'::text, 'SUBMITTED'::text])) OR ((state = 'NOT_PLACED'::text) AND (confirmed_at IS NULL)));
 CREATE INDEX executions_state ON public.executions USING btree (state, updated_at);
+CREATE INDEX executor_leases_until ON public.executor_leases USING btree (leased_until);
 CREATE INDEX fills_profile_market ON public.fills USING btree (profile_id, market, filled_at);
 CREATE INDEX ledger_entries_profile ON public.ledger_entries USING btree (profile_id, id);
 CREATE INDEX llm_usage_window ON public.llm_usage USING btree (profile_id, reserved_at);

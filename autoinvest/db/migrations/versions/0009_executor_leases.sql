@@ -8,6 +8,7 @@ CREATE TABLE executor_leases (
     worker       text NOT NULL,
     leased_until timestamptz NOT NULL
 );
+CREATE INDEX executor_leases_until ON executor_leases (leased_until);
 -- No tenant data (ids and worker names), and no role is granted anything on it: only the functions touch it.
 
 -- The next approved proposal that has no execution and no live lease, leased to p_worker: p_hint first (the
@@ -20,8 +21,9 @@ DECLARE
     candidate record;
     leased uuid;
 BEGIN
-    -- Leases of crashed workers, long expired: the table stays as small as the work in flight.
-    DELETE FROM executor_leases l WHERE l.leased_until < now() - interval '10 minutes';
+    -- An expired lease means nothing any more (its proposal was executed, or its executor died): the table
+    -- stays as small as the work of the last LEASE_S seconds.
+    DELETE FROM executor_leases l WHERE l.leased_until < now();
     FOR candidate IN
         SELECT p.id, p.user_id FROM trade_proposals p
          WHERE p.status = 'APPROVED' AND p.id <> ALL (p_skip)
@@ -45,7 +47,8 @@ BEGIN
     END LOOP;
 END $$;
 
--- Done with it (executed, waiting, or failed): another executor, or this one's next pass, may take it again.
+-- Tried without an execution coming of it (waiting for a live entry, or failed): another executor, or this
+-- one's next pass, may take it again. An executed proposal's lease simply runs out.
 CREATE FUNCTION release_executor_lease(p_proposal_id uuid, p_worker text)
 RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
