@@ -57,6 +57,8 @@ async def run_all(env: Env, names: Sequence[str], quick: bool) -> list[Figure]:
             env.progress(f"{name}: not built")
             figures.append(Figure(name, "not built", math.nan, ""))
             continue
+        if name != module.NAME:
+            raise RuntimeError(f"bench/{NAMES[name]}.py says NAME = {module.NAME!r}; the registry calls it {name!r}")
         env.progress(f"{name}: running")
         figures += await module.run(env, quick=quick)
     return figures
