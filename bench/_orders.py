@@ -127,15 +127,6 @@ class Worker:
             count += event in ("executed", "execute failed")
         return count
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
 
 async def start_executors(env: Env, n: int, label: str) -> list[Worker]:
     """``n`` processes of ``autoinvest worker --roles executor``, each past start-up recovery and its first pass
@@ -171,7 +162,13 @@ def _spawn(env: Env, log: Path) -> Worker:
 
 
 def stop_all(workers: list[Worker]) -> None:
+    """SIGTERM every worker at once (each finishes its pass and exits), then wait; kill one that lingers."""
     for w in workers:
-        w.process.send_signal(signal.SIGTERM)
+        if w.process.poll() is None:
+            w.process.send_signal(signal.SIGTERM)
     for w in workers:
-        w.stop()
+        try:
+            w.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            w.process.kill()
+            w.process.wait(timeout=5)

@@ -80,8 +80,12 @@ async def _round(env: Env, conn: AppConnection, n: int, pairs: list[tuple[Tradin
         await asyncio.sleep(1.5)  # a pass in flight finishes (its calls are counted) before the workers stop
     finally:
         stop_all(workers)
+    calls = sum(w.calls() for w in workers)
+    if calls < len(coids):  # every order came from a call: the count no longer sees the calls
+        raise RuntimeError(f"{NAME}: {calls} execute calls logged for {len(coids)} orders; is the \"executed\""
+                           " log line of autoinvest/execution/loops.py still there?")
     elapsed_s = (max(created.values()) - committed_ms) / 1000
-    return len(coids) / elapsed_s, sum(w.calls() for w in workers) - len(coids)
+    return len(coids) / elapsed_s, calls - len(coids)
 
 
 async def _approve_all(conn: AppConnection, pairs: list[tuple[TradingTenant, uuid.UUID]]) -> set[str]:
