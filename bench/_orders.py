@@ -85,7 +85,7 @@ async def tenants(conn: AppConnection, env: Env, settings: Settings, *, profiles
     while len(pairs) < profiles_needed:
         tenant = await make_trading_tenant(conn, env.sim, settings, eur=Decimal("1000000"),
                                            allocate=Decimal("100000"), **OPEN_POLICY)
-        await vault.ensure_verified(conn, tenant.user_id, settings)  # verified once, as in production, untimed
+        await vault.verified_pair(conn, tenant.user_id, settings)  # verified once, as in production, untimed
         pairs.append((tenant, tenant.profile_id))
         for i in range(1, min(profiles_per_tenant, profiles_needed - len(pairs) + 1)):
             spec = profiles.profile_spec(f"bench-{i}", Decimal("1000"), ("BTC-EUR", "ETH-EUR"),

@@ -10,11 +10,16 @@ Wasted calls: every call of ``execute()`` in a worker logs "executed" (or "execu
 in the worker's JSON log), whatever its outcome. Calls − orders placed are the calls that did nothing new
 (``already_claimed`` or ``waiting``), given as % of orders. Bare orders/s: sequential bare orders
 (``bench._orders.Bare``), K / their total time. The ratio of the wasted-calls row is calls per order.
-Targets: 4 executors >= 3.5x one; wasted < 5 % of orders."""
+Targets: 4 executors >= 3.5x one; wasted < 5 % of orders.
+
+CPU: the whole machine's busy time (``/proc/stat``, every process: executors, PostgreSQL, the simulator) from the
+commit to the last order, per order. ``cores / CPU per order`` is the most any number of executors can reach
+on this machine: once one executor no longer waits (issue 13), 4 executors scale only up to that ceiling."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 
@@ -38,9 +43,9 @@ async def run(env: Env, *, quick: bool) -> list[Figure]:
     try:
         env.progress(f"{NAME}: {2 * k} profiles")
         pairs = await tenants(conn, env, settings, profiles_needed=2 * k, profiles_per_tenant=10)
-        rates, wasted = {}, {}
+        rates, wasted, cpu = {}, {}, {}
         for n, round_pairs in ((1, pairs[:k]), (4, pairs[k:])):
-            rates[n], wasted[n] = await _round(env, conn, n, round_pairs)
+            rates[n], wasted[n], cpu[n] = await _round(env, conn, n, round_pairs)
         env.progress(f"{NAME}: {k} bare orders")
         bare_s = sum(await bare.orders(k))
     finally:
@@ -50,6 +55,8 @@ async def run(env: Env, *, quick: bool) -> list[Figure]:
     baseline = f"bare {bare_rate:.0f} orders/s"
     scaling = rates[4] / rates[1]
     wasted_pct = 100 * wasted[4] / k
+    cores = os.cpu_count() or 1
+    ceiling = cores / (cpu[1] / k)
     return [
         Figure(NAME, "1 executor", rates[1], "orders/s", baseline=baseline, ratio=rates[1] / bare_rate),
         Figure(NAME, "4 executors", rates[4], "orders/s", baseline=baseline, ratio=rates[4] / bare_rate),
@@ -59,17 +66,23 @@ async def run(env: Env, *, quick: bool) -> list[Figure]:
                baseline=f"{wasted[4] + k} calls for {k} orders", ratio=(wasted[4] + k) / k,
                target=f"< {TARGET_WASTED_PCT:g} %",
                met=wasted_pct < TARGET_WASTED_PCT),
+        Figure(NAME, "machine CPU per order, 1 executor", 1000 * cpu[1] / k, "ms",
+               baseline=f"{cores} cores: ceiling {ceiling:.0f} orders/s"),
+        Figure(NAME, "4 executors / the CPU ceiling", rates[4] / ceiling, "x",
+               baseline=f"ceiling {ceiling:.0f} orders/s", ratio=rates[4] / ceiling),
     ]
 
 
 async def _round(env: Env, conn: AppConnection, n: int, pairs: list[tuple[TradingTenant, uuid.UUID]]
-                 ) -> tuple[float, int]:
-    """Orders/s of ``n`` executors on ``len(pairs)`` proposals approved at once, and their wasted calls."""
+                 ) -> tuple[float, int, float]:
+    """Orders/s of ``n`` executors on ``len(pairs)`` proposals approved at once, their wasted calls, and the
+    machine's busy CPU seconds meanwhile."""
     workers: list[Worker] = []
     try:
         workers = await start_executors(env, n, f"{NAME}-{n}")
         env.progress(f"{NAME}: {len(pairs)} approved proposals, {n} executor(s)")
         offset_ms = sim_offset_ms(env)
+        busy_at_start = _busy_s()
         coids = await _approve_all(conn, pairs)
         committed_ms = time.time() * 1000 + offset_ms
         deadline = time.monotonic() + WAIT_S
@@ -77,6 +90,7 @@ async def _round(env: Env, conn: AppConnection, n: int, pairs: list[tuple[Tradin
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{NAME}: {len(created)} of {len(coids)} orders after {WAIT_S} s")
             await asyncio.sleep(0.2)
+        busy = _busy_s() - busy_at_start
         await asyncio.sleep(1.5)  # a pass in flight finishes (its calls are counted) before the workers stop
     finally:
         stop_all(workers)
@@ -85,7 +99,13 @@ async def _round(env: Env, conn: AppConnection, n: int, pairs: list[tuple[Tradin
         raise RuntimeError(f"{NAME}: {calls} execute calls logged for {len(coids)} orders; is the \"executed\""
                            " log line of autoinvest/execution/loops.py still there?")
     elapsed_s = (max(created.values()) - committed_ms) / 1000
-    return len(coids) / elapsed_s, calls - len(coids)
+    return len(coids) / elapsed_s, calls - len(coids), busy
+
+
+def _busy_s() -> float:
+    """CPU seconds every process of the machine has spent busy since boot (all but idle and iowait)."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]  # noqa: SIM115 (one line, read at once)
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 async def _approve_all(conn: AppConnection, pairs: list[tuple[TradingTenant, uuid.UUID]]) -> set[str]:
