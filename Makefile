@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest mutation clean
+.PHONY: run test lint typecheck pytest mutation bench clean
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint typecheck pytest
 # Not part of `make test`: breaks each guarantee's mechanism in a scratch copy and runs the tests named for it.
 mutation: $(STAMP)
 	$(BIN)/python -m mutation
+
+# Not part of `make test`: the benchmark suite (minutes; loads the machine), one table of figures vs baselines.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .autoinvest .pytest_cache .mypy_cache .ruff_cache

@@ -7,14 +7,16 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 from uuid import UUID
 
 from fastapi import FastAPI
 
-from autoinvest.accounts.vault import ensure_verified, load_credential
 from autoinvest.accounts.vault import exchange_url as exchange_url_of
+from autoinvest.accounts.vault import load_credential, verified_pair
 from autoinvest.api.app import create_app
 from autoinvest.config import Settings
 from autoinvest.db import urls
@@ -23,6 +25,7 @@ from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import InputError
 from autoinvest.exchange.base import MarketData, Trading
 from autoinvest.exchange.credentials import Credential
+from autoinvest.exchange.pool import SessionPool
 from autoinvest.exchange.readonly import market_data
 from autoinvest.exchange.trade import trading
 from autoinvest.execution import loops
@@ -63,48 +66,56 @@ def resolve_settings(settings: Settings) -> ResolveSettings:
                            clock_skew_ms=settings.clock_skew_ms)
 
 
-def executor_clients(settings: Settings) -> ClientsFor:
-    """Clients per user from the vault: the only place a trade key is decrypted (executor processes only)."""
+def executor_clients(settings: Settings, pool: SessionPool | None = None) -> ClientsFor:
+    """Clients per user from the vault: the only place a trade key is decrypted (executor processes only).
+
+    The keys are loaded and checked on every call, so a changed or rotated key (or one no longer verified) is
+    used from the next order on; ``pool`` keeps the sessions built from unchanged keys (see exchange/pool.py)."""
 
     async def clients_for(conn: AppConnection, user_id: UUID) -> UserClients:
-        await ensure_verified(conn, user_id, settings)  # no trade key is used before the exchange vouched for it
-        async with user_tx(conn, user_id):
-            readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
-            trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
+        # No trade key is used before the exchange vouched for it.
+        readonly, trade = await verified_pair(conn, user_id, settings)
         refused = quarantine.sink(conn, user_id)
-        return UserClients(reader=market_data(readonly, quarantine=refused),
+        owner = str(user_id)
+        return UserClients(reader=market_data(readonly, quarantine=refused, pool=pool, owner=owner),
                            trader=trading(trade, timeout_ms=ORDER_TIMEOUT_MS,
-                                          access_window_ms=settings.access_window_ms, quarantine=refused))
+                                          access_window_ms=settings.access_window_ms, quarantine=refused, pool=pool,
+                                          owner=owner))
 
     return clients_for
 
 
-async def lookup_for(conn: AppConnection, user_id: UUID, settings: Settings) -> Trading:
+async def lookup_for(conn: AppConnection, user_id: UUID, settings: Settings,
+                     pool: SessionPool | None = None) -> Trading:
     """The user's trade client, for looking orders up only (resolver, start-up recovery): an unknown outcome
     is decided with the key that placed the order, never with a read-only key that may reach another account."""
     async with user_tx(conn, user_id):
         trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
-    return trading(trade, timeout_ms=ORDER_TIMEOUT_MS, access_window_ms=settings.access_window_ms)
+    return trading(trade, timeout_ms=ORDER_TIMEOUT_MS, access_window_ms=settings.access_window_ms, pool=pool,
+                   owner=str(user_id))
 
 
-async def reader_for(conn: AppConnection, user_id: UUID, settings: Settings) -> MarketData:
+async def reader_for(conn: AppConnection, user_id: UUID, settings: Settings,
+                     pool: SessionPool | None = None) -> MarketData:
     """The user's read-only client (resolver, monitor, reconciler, scanner)."""
     async with user_tx(conn, user_id):
         readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
-    return market_data(readonly, quarantine=quarantine.sink(conn, user_id))
+    return market_data(readonly, quarantine=quarantine.sink(conn, user_id), pool=pool, owner=str(user_id))
 
 
-def public_market_data(exchange_url: str) -> MarketData:
+def public_market_data(exchange_url: str, pool: SessionPool | None = None) -> MarketData:
     """A client of the exchange's public endpoints only (the market list): no user's key is decrypted for it."""
     return market_data(Credential(api_key="public-endpoints-only", api_secret="never-signs",  # noqa: S106 (no secret)
-                                  purpose=CredentialPurpose.READONLY, base_url=exchange_url))
+                                  purpose=CredentialPurpose.READONLY, base_url=exchange_url),
+                       pool=pool, owner=f"public {exchange_url}")
 
 
-async def exchange_listing(conn: AppConnection, user_id: UUID, settings: Settings) -> dict[str, str]:
+async def exchange_listing(conn: AppConnection, user_id: UUID, settings: Settings,
+                           pool: SessionPool | None = None) -> dict[str, str]:
     """What the user's exchange lists (market -> status): its stored metadata while fresh, else its /markets."""
     async with user_tx(conn, user_id):
         exchange_url = await exchange_url_of(conn, user_id, settings)
-    return await metadata.listing(conn, exchange_url, lambda: public_market_data(exchange_url))
+    return await metadata.listing(conn, exchange_url, lambda: public_market_data(exchange_url, pool))
 
 
 def loop_settings(settings: Settings) -> loops.LoopSettings:
@@ -118,21 +129,26 @@ class Context:
 
     settings: Settings
     loop_settings: loops.LoopSettings
+    pool: SessionPool | None = None  #: the process's exchange sessions (None: a private one per client)
+    woken: deque[str] = field(default_factory=deque)  #: the executor's wake-up payloads not yet taken
 
     async def reader_for(self, conn: AppConnection, user_id: UUID) -> MarketData:
-        return await reader_for(conn, user_id, self.settings)
+        return await reader_for(conn, user_id, self.settings, self.pool)
 
     async def lookup_for(self, conn: AppConnection, user_id: UUID) -> Trading:
-        return await lookup_for(conn, user_id, self.settings)
+        return await lookup_for(conn, user_id, self.settings, self.pool)
 
 
 def _executor(ctx: Context) -> Pass:
-    clients_for = executor_clients(ctx.settings)  # the only role that decrypts trade keys
+    clients_for = executor_clients(ctx.settings, ctx.pool)  # the only role that decrypts trade keys
+    worker = worker_id()
     fence = clock_fence(ctx.settings)
 
     async def one_pass(conn: AppConnection) -> int:
         await clock_skew.refresh(conn, fence)  # measured at start and kept fresh, orders or not (health, metric)
-        return await loops.executor_pass(conn, clients_for=clients_for, settings=ctx.loop_settings)
+        hints = [ctx.woken.popleft() for _ in range(len(ctx.woken))]
+        return await loops.executor_pass(conn, clients_for=clients_for, settings=ctx.loop_settings, worker=worker,
+                                         hints=hints)
 
     return one_pass
 
@@ -207,10 +223,18 @@ def parse_roles(text: str) -> tuple[str, ...]:
     return roles
 
 
-def role_passes(settings: Settings, roles: tuple[str, ...]) -> list[tuple[str, Pass, str | None]]:
+class RolePass(NamedTuple):
+    role: str
+    one_pass: Pass
+    channel: str | None  #: the NOTIFY channel that wakes it
+    woken: deque[str]  #: where the loop leaves the payloads of its wake-ups for the pass
+
+
+def role_passes(settings: Settings, roles: tuple[str, ...], pool: SessionPool | None = None) -> list[RolePass]:
     """Each role's pass and wake channel; the trade key is loaded only for the executor role."""
-    ctx = Context(settings, loop_settings(settings))
-    return [(role, factory(ctx), channel) for role in roles for factory, channel in [ROLE_FACTORIES[role]]]
+    ctx = Context(settings, loop_settings(settings), pool)
+    return [RolePass(role, factory(ctx), channel, ctx.woken if channel else deque())
+            for role in roles for factory, channel in [ROLE_FACTORIES[role]]]
 
 
 def http_app(settings: Settings, *, roles: tuple[str, ...], poll_s: float) -> FastAPI:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from uuid import UUID
 
 from autoinvest import recovery, runtime
@@ -16,10 +17,12 @@ from autoinvest.db import tx, urls
 from autoinvest.db.tx import AppConnection
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData, Trading
+from autoinvest.exchange.pool import SessionPool
 from autoinvest.observability import metrics
 from autoinvest.runtime import Pass
 
 log = logging.getLogger(__name__)
+STOP_CHECK_S = 0.5
 
 
 async def heartbeat(conn: AppConnection, loop_name: str, error: str | None = None) -> None:
@@ -37,7 +40,7 @@ async def heartbeat(conn: AppConnection, loop_name: str, error: str | None = Non
 
 
 async def _loop(name: str, app_url: str, one_pass: Pass, stop: asyncio.Event, poll_s: float,
-                wake_channel: str | None = None) -> None:
+                wake_channel: str | None = None, woken: deque[str] | None = None) -> None:
     conn: AppConnection | None = None
     listener: AppConnection | None = None  # LISTEN wakes the loop at once; polling is the fallback
     try:
@@ -51,13 +54,13 @@ async def _loop(name: str, app_url: str, one_pass: Pass, stop: asyncio.Event, po
                     await listener.execute(f"LISTEN {wake_channel}")
             except AutoInvestError as exc:  # the database is unreachable: try again after the poll interval
                 log.warning("loop cannot reach the database", extra={"loop": name, "reason": exc.reason})
-                await _wait(stop, None, poll_s)
+                await _wait(stop, None, poll_s, None)
                 continue
             started = time.monotonic()
             await _one_pass(name, conn, one_pass)
             metrics.LOOP_PASS_SECONDS.labels(name).observe(time.monotonic() - started)
             try:
-                await _wait(stop, listener, poll_s)
+                await _wait(stop, listener, poll_s, woken)
             except Exception:
                 if listener is None or not tx.is_broken(listener):
                     raise
@@ -95,13 +98,21 @@ async def _one_pass(name: str, conn: AppConnection, one_pass: Pass) -> None:
         metrics.LOOP_PASSES.labels(name, "error").inc()
 
 
-async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: float) -> None:
+async def _wait(stop: asyncio.Event, listener: AppConnection | None, poll_s: float,
+                woken: deque[str] | None) -> None:
+    """Until a wake-up (its payload left in ``woken`` for the pass) or the poll interval. A pass follows every
+    (re)connection of the listener, so nothing approved while no one listened waits for a poll."""
     if listener is None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), poll_s)
         return
-    async for _ in listener.notifies(timeout=poll_s, stop_after=1):
-        break
+    deadline = time.monotonic() + poll_s
+    while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+        # In slices, so that a stop is seen within one even when the poll interval is long.
+        async for notify in listener.notifies(timeout=min(remaining, STOP_CHECK_S), stop_after=1):
+            if woken is not None:
+                woken.append(notify.payload)
+            return
 
 
 async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *, poll_s: float = 1.0) -> None:
@@ -113,11 +124,20 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
     for component in sorted(set(components.values())):
         await tx.assert_safe_url(urls.role_url(settings, component), component)
 
+    pool = SessionPool()  # the process's exchange sessions, kept across passes and closed at the end
+    try:
+        await _run(settings, roles, stop, poll_s, components, pool)
+    finally:
+        await pool.close()
+
+
+async def _run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, poll_s: float,
+               components: dict[str, urls.Component], pool: SessionPool) -> None:
     async def reader_for(c: AppConnection, user_id: UUID) -> MarketData:
-        return await runtime.reader_for(c, user_id, settings)
+        return await runtime.reader_for(c, user_id, settings, pool)
 
     async def lookup_for(c: AppConnection, user_id: UUID) -> Trading:
-        return await runtime.lookup_for(c, user_id, settings)
+        return await runtime.lookup_for(c, user_id, settings, pool)
 
     # Start-up recovery before any loop (bounded when the exchange is down): see autoinvest/recovery.py. It is
     # trader work: a process without a trader loop leaves it to those that have one. Only a process that runs
@@ -128,5 +148,6 @@ async def run(settings: Settings, roles: tuple[str, ...], stop: asyncio.Event, *
                                lookup_for=lookup_for if trades else None,
                                loop_settings=runtime.loop_settings(settings),
                                ack_above_eur=settings.reconcile_ack_above_eur)
-    await asyncio.gather(*(_loop(role, urls.role_url(settings, components[role]), one_pass, stop, poll_s, channel)
-                           for role, one_pass, channel in runtime.role_passes(settings, roles)))
+    passes = runtime.role_passes(settings, roles, pool)
+    await asyncio.gather(*(_loop(role, urls.role_url(settings, components[role]), one_pass, stop, poll_s, channel,
+                                 woken) for role, one_pass, channel, woken in passes))

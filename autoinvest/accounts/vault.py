@@ -275,21 +275,24 @@ async def store_verified(conn: AppConnection, user_id: UUID, purpose: Credential
     return credential_id
 
 
-async def ensure_verified(conn: AppConnection, user_id: UUID, settings: Settings) -> None:
-    """Raise CredentialRefused unless the user's key pair passed verification; a pair stored unverified (e.g. the
-    paper bootstrap, or a key stored without the other's vault key) is verified now, once, and recorded.
+async def verified_pair(conn: AppConnection, user_id: UUID, settings: Settings) -> tuple[Credential, Credential]:
+    """The user's read-only and trade keys, once the pair passed verification: CredentialRefused otherwise. A pair
+    stored unverified (e.g. the paper bootstrap, or a key stored without the other's vault key) is verified now,
+    once, and recorded. Loaded on every call (one transaction when verified already): a changed key is used at
+    once.
 
     No transaction is held while the exchange answers; ``conn`` must be outside one."""
     async with user_tx(conn, user_id):
         rows = {row["purpose"]: row for row in await fetch_all(conn, _VERIFICATIONS, (user_id,))}
-        if len(rows) == 2 and all(row["verified_at"] is not None for row in rows.values()):
-            reason = next((row["verification_reason"] for row in rows.values() if row["verification_reason"]), None)
-            if reason is None:
-                return
+        verified = len(rows) == 2 and all(row["verified_at"] is not None for row in rows.values())
+        reason = next((row["verification_reason"] for row in rows.values() if row["verification_reason"]), None)
+        if verified and reason is not None:
             raise CredentialRefused(f"user {user_id}'s key pair failed verification against the exchange",
                                     reason=reason)
         readonly = await load_credential(conn, user_id, CredentialPurpose.READONLY, settings)
         trade = await load_credential(conn, user_id, CredentialPurpose.TRADE, settings)
+    if verified:
+        return readonly, trade
     result = await key_checks.verify(readonly, trade, operator_id=settings.operator_id)
     if result.reason == key_checks.CREDENTIAL_CHECK_INCONCLUSIVE:
         # No clear answer (exchange unreachable): not recorded, the next use asks again.
@@ -300,6 +303,7 @@ async def ensure_verified(conn: AppConnection, user_id: UUID, settings: Settings
     if not result.ok:
         raise CredentialRefused(f"user {user_id}'s key pair failed verification: {result.detail}",
                                 reason=result.reason)
+    return readonly, trade
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """One ccxt exchange object for one key, and the single path every call takes.
 
+A session borrows its HTTP connection pool from ``exchange.pool``, which owns it and caches sessions.
 ``Session.call`` spends the endpoint's weight from the key's budget, calls
 ccxt's implicit raw endpoint (raw JSON, strings for money, no ``load_markets``
 round trip), and translates any failure through ``exchange.errors``.
@@ -11,8 +12,11 @@ still cannot place or cancel an order with a View key.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+import aiohttp
 
 from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import ExchangeError, KeySeparationError, RateLimited
@@ -39,7 +43,7 @@ T = TypeVar("T")
 
 class Session:
     def __init__(self, credential: Credential, *, budget: WeightBudget, timeout_ms: int, access_window_ms: int,
-                 quarantine: QuarantineSink | None = None) -> None:
+                 http: aiohttp.ClientSession, ssl_context: ssl.SSLContext | None) -> None:
         if timeout_ms <= 0:
             raise ValueError("timeout_ms must be positive")
         if not MIN_ACCESS_WINDOW_MS <= access_window_ms <= MAX_ACCESS_WINDOW_MS:
@@ -48,7 +52,6 @@ class Session:
         self._may_change_state = credential.purpose is CredentialPurpose.TRADE
         self._masked_key = credential.masked_key
         self._exchange_url = credential.base_url
-        self._quarantine = quarantine
         host = credential.host_url
         self._exchange = SignedBitvavo(
             {
@@ -61,6 +64,11 @@ class Session:
                 # Pinned, whatever ccxt's default becomes: a resent signed POST could place a second order. An
                 # unknown outcome is resolved by lookup (OutcomeUnknown), never by sending again.
                 "options": {"maxRetriesOnFailure": 0, "maxRetriesOnFailureDelay": 0},
+                # The pool's HTTP session and SSL context (False: plain http, none needed): ccxt would build a
+                # context and a connection pool per object, and sleep 250 ms when closing one.
+                "session": http,
+                "ssl_context": ssl_context or False,
+                "timeout_on_exit": 0,
             },
             default_window_ms=access_window_ms,
             on_headers=budget.observe_headers,
@@ -82,37 +90,44 @@ class Session:
                 self._budget.block_until(expiry)
             raise error from e
 
-    async def one(self, endpoint: ep.Endpoint, raw: Any, parse: Callable[[Any], T]) -> T:
+    async def one(self, endpoint: ep.Endpoint, raw: Any, parse: Callable[[Any], T],
+                  quarantine: QuarantineSink | None) -> T:
         """``parse(raw)``; an item that fails validation is quarantined, and its error raised (a specific
         AutoInvestError: the caller's loop goes on with the next item)."""
         try:
             return parse(raw)
         except ExchangeError as e:
-            await self._refuse(endpoint, raw, e)
+            await self._refuse(endpoint, raw, e, quarantine)
             raise
 
-    async def many(self, endpoint: ep.Endpoint, raw: Any, parse: Callable[[Any], T]) -> list[T]:
+    async def many(self, endpoint: ep.Endpoint, raw: Any, parse: Callable[[Any], T],
+                   quarantine: QuarantineSink | None) -> list[T]:
         """Every item of a list response parsed; a bad item is quarantined and left out of the result."""
         parsed: list[T] = []
         for item in _parse.as_list(raw):
             try:
                 parsed.append(parse(item))
             except ExchangeError as e:
-                await self._refuse(endpoint, item, e)
+                await self._refuse(endpoint, item, e, quarantine)
         return parsed
 
-    async def _refuse(self, endpoint: ep.Endpoint, item: Any, error: ExchangeError) -> None:
-        if self._quarantine is not None:
-            await self._quarantine(BadItem(exchange_url=self._exchange_url, endpoint=endpoint.name, item=item,
+    async def _refuse(self, endpoint: ep.Endpoint, item: Any, error: ExchangeError,
+                      quarantine: QuarantineSink | None) -> None:
+        if quarantine is not None:
+            await quarantine(BadItem(exchange_url=self._exchange_url, endpoint=endpoint.name, item=item,
                                            reason=error.reason, detail=str(error.args[0] if error.args else "")))
 
-    async def get_order(self, market: str, *, order_id: str | None, client_order_id: str | None) -> OrderReport:
+    async def get_order(self, market: str, *, order_id: str | None, client_order_id: str | None,
+                        quarantine: QuarantineSink | None) -> OrderReport:
         """``GET /order`` by exactly one of orderId or clientOrderId."""
         raw = await self.call(ep.GET_ORDER, order_ref(market, order_id, client_order_id))
-        return await self.one(ep.GET_ORDER, raw, _parse.order)
+        return await self.one(ep.GET_ORDER, raw, _parse.order, quarantine)
 
-    async def close(self) -> None:
-        await self._exchange.close()
+    def discard(self) -> None:
+        """Stop using this session (its pool evicted or replaced it): the HTTP session stays with the pool, and
+        a call still made on this one fails before anything is sent."""
+        self._exchange.session = None
+        self._exchange.closed_by_user = True
 
 
 def order_ref(market: str, order_id: str | None, client_order_id: str | None) -> dict[str, Any]:

@@ -24,13 +24,16 @@ from autoinvest.exchange.base import (
 )
 from autoinvest.exchange.budget import DEFAULT_BUDGETS, BudgetRegistry
 from autoinvest.exchange.credentials import Credential
+from autoinvest.exchange.pool import SessionPool, borrow
 
 
 class ReadOnlyClient:
     """``MarketData`` for one View-only key; build it with :func:`market_data`."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, quarantine: QuarantineSink | None, private: SessionPool | None) -> None:
         self._session = session
+        self._quarantine = quarantine
+        self._private = private
 
     async def markets(self) -> list[Market]:
         return [_parse.market(m) for m in _parse.as_list(await self._session.call(ep.MARKETS, {}))]
@@ -62,34 +65,41 @@ class ReadOnlyClient:
 
     async def balances(self) -> dict[str, Balance]:
         # Refused whole, never item by item: a balance left out would read as zero (a drift that is not there).
-        return await self._session.one(ep.BALANCE, await self._session.call(ep.BALANCE, {}), _balances)
+        raw = await self._session.call(ep.BALANCE, {})
+        return await self._session.one(ep.BALANCE, raw, _balances, self._quarantine)
 
     async def fees(self, market: str | None = None) -> Fees:
-        return await self._session.one(ep.FEES, await self._session.call(ep.FEES, {"market": market}), _parse.fees)
+        raw = await self._session.call(ep.FEES, {"market": market})
+        return await self._session.one(ep.FEES, raw, _parse.fees, self._quarantine)
 
     async def get_order(
         self, market: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderReport:
-        return await self._session.get_order(market, order_id=order_id, client_order_id=client_order_id)
+        return await self._session.get_order(market, order_id=order_id, client_order_id=client_order_id,
+                                             quarantine=self._quarantine)
 
     async def open_orders(self, market: str | None = None) -> list[OrderReport]:
         return await self._session.many(ep.OPEN_ORDERS, await self._session.call(ep.OPEN_ORDERS, {"market": market}),
-                                        _parse.order)
+                                        _parse.order, self._quarantine)
 
     async def order_history(
         self, market: str, *, limit: int | None = None, start_ms: int | None = None, end_ms: int | None = None
     ) -> list[OrderReport]:
         params = {"market": market, "limit": limit, "start": start_ms, "end": end_ms}
-        return await self._session.many(ep.ORDERS, await self._session.call(ep.ORDERS, params), _parse.order)
+        return await self._session.many(ep.ORDERS, await self._session.call(ep.ORDERS, params), _parse.order,
+                                        self._quarantine)
 
     async def trades(
         self, market: str, *, limit: int | None = None, start_ms: int | None = None, end_ms: int | None = None
     ) -> list[FillReport]:
         params = {"market": market, "limit": limit, "start": start_ms, "end": end_ms}
-        return await self._session.many(ep.TRADES, await self._session.call(ep.TRADES, params), _parse.fill)
+        return await self._session.many(ep.TRADES, await self._session.call(ep.TRADES, params), _parse.fill,
+                                        self._quarantine)
 
     async def close(self) -> None:
-        await self._session.close()
+        """Release the client: a session of a shared pool stays cached; a private one is closed."""
+        if self._private is not None:
+            await self._private.close()
 
 
 def _balances(raw: object) -> dict[str, Balance]:
@@ -102,16 +112,14 @@ def market_data(
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
     budgets: BudgetRegistry = DEFAULT_BUDGETS,
     quarantine: QuarantineSink | None = None,
+    pool: SessionPool | None = None,
+    owner: str = "",
 ) -> MarketData:
     """Build the read-only client; a trade credential raises KeySeparationError.
 
-    ``quarantine`` receives every item the client refuses (see ``Session.one``/``Session.many``)."""
+    ``quarantine`` receives every item the client refuses (see ``Session.one``/``Session.many``). With ``pool``
+    the client borrows ``owner``'s cached session (see ``exchange.pool``)."""
     credential.require(CredentialPurpose.READONLY)
-    session = Session(
-        credential,
-        budget=budgets.for_key(credential.api_key),
-        timeout_ms=timeout_ms,
-        access_window_ms=DEFAULT_ACCESS_WINDOW_MS,
-        quarantine=quarantine,
-    )
-    return ReadOnlyClient(session)
+    session, private = borrow(credential, pool, owner=owner, timeout_ms=timeout_ms,
+                              access_window_ms=DEFAULT_ACCESS_WINDOW_MS, budgets=budgets)
+    return ReadOnlyClient(session, quarantine=quarantine, private=private)

@@ -18,6 +18,7 @@ from autoinvest.exchange._session import DEFAULT_ACCESS_WINDOW_MS, DEFAULT_TIMEO
 from autoinvest.exchange.base import CancelReport, OrderReport, OrderRequest, QuarantineSink, Signing, Trading
 from autoinvest.exchange.budget import DEFAULT_BUDGETS, BudgetRegistry
 from autoinvest.exchange.credentials import Credential
+from autoinvest.exchange.pool import SessionPool, borrow
 
 
 def _amount(value: Decimal) -> str:
@@ -46,12 +47,14 @@ def order_body(request: OrderRequest) -> dict[str, Any]:
 class TradeClient:
     """``Trading`` for one Trade key; build it with :func:`trading`."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, quarantine: QuarantineSink | None, private: SessionPool | None) -> None:
         self._session = session
+        self._quarantine = quarantine
+        self._private = private
 
     async def place_order(self, request: OrderRequest, *, signing: Signing | None = None) -> OrderReport:
         raw = await self._session.call(ep.PLACE_ORDER, order_body(request), signing=signing)
-        return await self._session.one(ep.PLACE_ORDER, raw, _parse.order)
+        return await self._session.one(ep.PLACE_ORDER, raw, _parse.order, self._quarantine)
 
     async def cancel_order(
         self, market: str, *, operator_id: int, order_id: str | None = None, client_order_id: str | None = None
@@ -62,10 +65,13 @@ class TradeClient:
     async def get_order(
         self, market: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderReport:
-        return await self._session.get_order(market, order_id=order_id, client_order_id=client_order_id)
+        return await self._session.get_order(market, order_id=order_id, client_order_id=client_order_id,
+                                             quarantine=self._quarantine)
 
     async def close(self) -> None:
-        await self._session.close()
+        """Release the client: a session of a shared pool stays cached; a private one is closed."""
+        if self._private is not None:
+            await self._private.close()
 
 
 def trading(
@@ -75,17 +81,14 @@ def trading(
     access_window_ms: int = DEFAULT_ACCESS_WINDOW_MS,
     budgets: BudgetRegistry = DEFAULT_BUDGETS,
     quarantine: QuarantineSink | None = None,
+    pool: SessionPool | None = None,
+    owner: str = "",
 ) -> Trading:
     """Build the trade client; a read-only credential raises KeySeparationError.
 
-    ``access_window_ms`` applies to requests sent without an explicit :class:`Signing`.
-    """
+    ``access_window_ms`` applies to requests sent without an explicit :class:`Signing`. With ``pool`` the
+    client borrows ``owner``'s cached session (see ``exchange.pool``)."""
     credential.require(CredentialPurpose.TRADE)
-    session = Session(
-        credential,
-        budget=budgets.for_key(credential.api_key),
-        timeout_ms=timeout_ms,
-        access_window_ms=access_window_ms,
-        quarantine=quarantine,
-    )
-    return TradeClient(session)
+    session, private = borrow(credential, pool, owner=owner, timeout_ms=timeout_ms,
+                              access_window_ms=access_window_ms, budgets=budgets)
+    return TradeClient(session, quarantine=quarantine, private=private)

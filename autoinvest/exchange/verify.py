@@ -28,6 +28,7 @@ from autoinvest.exchange._bitvavo import BitvavoErrorResponse
 from autoinvest.exchange._session import DEFAULT_ACCESS_WINDOW_MS, DEFAULT_TIMEOUT_MS, Session
 from autoinvest.exchange.budget import DEFAULT_BUDGETS, BudgetRegistry
 from autoinvest.exchange.credentials import Credential
+from autoinvest.exchange.pool import SessionPool
 
 SAME_ACCOUNT = "same_account"
 READONLY_CANNOT_TRADE = "readonly_cannot_trade"
@@ -101,9 +102,9 @@ async def _same_account(readonly: Session, trade: Session) -> tuple[str, str]:
     return PASSED, ""
 
 
-def _session(credential: Credential, budgets: BudgetRegistry) -> Session:
-    return Session(credential, budget=budgets.for_key(credential.api_key), timeout_ms=DEFAULT_TIMEOUT_MS,
-                   access_window_ms=DEFAULT_ACCESS_WINDOW_MS)
+def _session(pool: SessionPool, credential: Credential) -> Session:
+    return pool.session(credential, owner="verify", timeout_ms=DEFAULT_TIMEOUT_MS,
+                        access_window_ms=DEFAULT_ACCESS_WINDOW_MS)
 
 
 async def verify(readonly: Credential | None, trade: Credential | None, *, operator_id: int = 1,
@@ -111,14 +112,15 @@ async def verify(readonly: Credential | None, trade: Credential | None, *, opera
     """Run every check the given keys allow (the pair check needs both)."""
     sessions: dict[str, Session] = {}
     results: dict[str, tuple[str, str]] = {}
+    pool = SessionPool(budgets=budgets)
     try:
         if readonly is not None:
-            ro = sessions["readonly"] = _session(readonly, budgets)
+            ro = sessions["readonly"] = _session(pool, readonly)
             cancel = {"market": PROBE_MARKET, "orderId": str(uuid.uuid4()), "operatorId": operator_id}
             results[READONLY_CANNOT_TRADE] = await _refused(lambda: ro.call(ep.PROBE_CANCEL, cancel),
                                                             NO_TRADING_CODE)
         if trade is not None:
-            tr = sessions["trade"] = _session(trade, budgets)
+            tr = sessions["trade"] = _session(pool, trade)
             withdrawal = {"symbol": PROBE_SYMBOL, "amount": PROBE_WITHDRAWAL_AMOUNT, "address": PROBE_ADDRESS,
                           "internal": False, "addWithdrawalFee": False}
             results[TRADE_CANNOT_WITHDRAW] = await _refused(lambda: tr.call(ep.PROBE_WITHDRAWAL, withdrawal),
@@ -126,8 +128,7 @@ async def verify(readonly: Credential | None, trade: Credential | None, *, opera
         if readonly is not None and trade is not None:
             results[SAME_ACCOUNT] = await _same_account(sessions["readonly"], sessions["trade"])
     finally:
-        for session in sessions.values():
-            await session.close()
+        await pool.close()
     checks = {name: outcome for name, (outcome, _) in results.items()}
     for name, (outcome, detail) in results.items():
         if outcome != PASSED:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
@@ -11,6 +11,7 @@ from uuid import UUID
 from autoinvest.db.tx import AppConnection, system_tx, user_tx
 from autoinvest.errors import AutoInvestError
 from autoinvest.exchange.base import MarketData
+from autoinvest.execution import leases
 from autoinvest.execution.resolve import OrderLookup, ResolveSettings
 from autoinvest.execution.service import ClientsFor, execute, resolve, submit_claimed
 from autoinvest.execution.submit import SubmitSettings
@@ -20,6 +21,8 @@ from autoinvest.lifecycle.executions import Execution
 
 log = logging.getLogger(__name__)
 BATCH = 50
+#: A pass ends after this many proposals, so that the CLAIMED leftovers and the heartbeat get their turn.
+MAX_PROPOSALS_PER_PASS = 500
 
 
 @dataclass(frozen=True)
@@ -41,17 +44,33 @@ async def _ids(conn: AppConnection, sql: str, *params: object) -> list[tuple[UUI
         return [tuple(row.values())[:2] for row in await cur.fetchall()]
 
 
-async def executor_pass(conn: AppConnection, *, clients_for: ClientsFor, settings: LoopSettings) -> int:
-    """Execute approved proposals, and submit executions left CLAIMED by a crashed instance; return the count."""
+async def executor_pass(conn: AppConnection, *, clients_for: ClientsFor, settings: LoopSettings, worker: str,
+                        hints: Sequence[str] = ()) -> int:
+    """Execute approved proposals until none is left to take, and submit executions left CLAIMED by a crashed
+    instance; return the count. Each proposal is leased first (``execution.leases``), so that executors running
+    side by side take different ones; ``hints`` (the ids wake-ups named) are taken first."""
     done = 0
-    for proposal_id, _user in await _ids(conn, "SELECT * FROM approved_proposal_ids(%s)", BATCH):
+    tried: list[UUID] = []
+    wanted = [UUID(h) for h in hints if _is_uuid(h)]
+    while len(tried) < MAX_PROPOSALS_PER_PASS:
+        hint = next((h for h in wanted if h not in tried), None)
+        leased = await leases.lease_next(conn, worker, hint=hint, skip=tried)
+        if leased is None:
+            break
+        proposal_id, user_id = leased
+        tried.append(proposal_id)  # once per pass: one that waits for a live entry is tried again next pass
         try:
-            result = await execute(conn, proposal_id, clients_for=clients_for, settings=settings.submit)
-            log.info("executed", extra={"proposal_id": str(proposal_id), "state": result.state,
-                                        "reasons": list(result.reasons)})
-            done += 1
+            result = await execute(conn, proposal_id, clients_for=clients_for, settings=settings.submit,
+                                   user_id=user_id)
         except AutoInvestError as exc:
             log.warning("execute failed", extra={"proposal_id": str(proposal_id), "reason": exc.reason})
+            await leases.release(conn, worker, proposal_id)
+            continue
+        log.info("executed", extra={"proposal_id": str(proposal_id), "state": result.state,
+                                    "outcome": result.outcome.value, "reasons": list(result.reasons)})
+        done += 1
+        if result.execution_id is None:  # waiting for a live entry: free for the next pass, here or elsewhere
+            await leases.release(conn, worker, proposal_id)
     stale = await _ids(conn, "SELECT * FROM execution_ids_in_state('CLAIMED', %s, %s)",
                        settings.claimed_grace_s, BATCH)
     for execution_id, user_id in stale:
@@ -113,3 +132,11 @@ async def monitor_pass(conn: AppConnection, *, reader_for: ReaderForFn, grace_s:
         async with user_tx(conn, user_id):  # to the back of the queue: every open order gets its turn
             await executions.touch(conn, execution_id)
     return done
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -78,10 +78,10 @@ async def submit_claimed(conn: AppConnection, user_id: UUID, execution_id: UUID,
     try:
         execution, report = await submit(conn, user_id, execution_id, reader=clients.reader, trader=clients.trader,
                                          settings=settings)
-    finally:
+        if report is not None:  # the exchange acknowledged: record what it says (fills, closed) in one transaction
+            execution = (await apply_order(conn, user_id, execution.id, report)).execution
+    finally:  # after the ack is applied: no cleanup delays the record of an order the exchange has
         await clients.close()
-    if report is not None:  # the exchange acknowledged: record what it says (fills, closed) in one transaction
-        execution = (await apply_order(conn, user_id, execution.id, report)).execution
     return execution
 
 
@@ -97,10 +97,12 @@ async def resolve(conn: AppConnection, execution_id: UUID, *, lookup: OrderLooku
     return execution
 
 
-async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: ClientsFor,
-                  settings: SubmitSettings) -> ExecutionResult:
-    """Claim, then submit: at most one exchange order for this proposal, whoever calls and however often."""
-    user_id = await owner_of(conn, "proposal", proposal_id)
+async def execute(conn: AppConnection, proposal_id: UUID, *, clients_for: ClientsFor, settings: SubmitSettings,
+                  user_id: UUID | None = None) -> ExecutionResult:
+    """Claim, then submit: at most one exchange order for this proposal, whoever calls and however often.
+    ``user_id``: the owner, when the caller knows it (a wrong one finds no proposal: row-level security)."""
+    if user_id is None:
+        user_id = await owner_of(conn, "proposal", proposal_id)
     claimed = await claim(conn, user_id, proposal_id,
                                    sell_quote=await _sell_quote(conn, user_id, proposal_id, clients_for))
     if claimed.outcome is Outcome.WAITING:

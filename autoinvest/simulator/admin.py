@@ -56,6 +56,14 @@ def post_accounts(ctx: Ctx) -> Any:
             "permissions": sorted(key.permissions)}
 
 
+def delete_keys(ctx: Ctx) -> Any:
+    """Delete one API key (as a user does on Bitvavo after rotating it): its requests are refused from now on."""
+    key = ctx.query.get("apiKey")
+    if not isinstance(key, str) or ctx.ex.accounts.keys.pop(key, None) is None:
+        raise AdminError("unknown apiKey", 404)
+    return {"deleted": True}
+
+
 def post_balances(ctx: Ctx) -> Any:
     account_id = _account_id(ctx, ctx.body.get("accountId"))
     ctx.ex.accounts.set_balances(account_id, _balances(ctx.body.get("balances")))
@@ -163,6 +171,7 @@ def delete_faults(ctx: Ctx) -> Any:
 
 ROUTES: list[Route] = [
     route("POST", "/accounts", post_accounts),
+    route("DELETE", "/keys", delete_keys),
     route("POST", "/balances", post_balances),
     route("GET", "/balances", get_balances),
     route("GET", "/orders", get_orders),

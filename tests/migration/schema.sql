@@ -153,6 +153,40 @@ CREATE FUNCTION public.in_flight_execution_ids(p_within_seconds integer) RETURNS
      ORDER BY e.updated_at
 $$;
 ALTER FUNCTION public.in_flight_execution_ids(p_within_seconds integer) OWNER TO autoinvest_owner;
+CREATE FUNCTION public.lease_approved_proposal(p_worker text, p_hint uuid, p_skip uuid[], p_lease_seconds integer) RETURNS TABLE(proposal_id uuid, user_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+DECLARE
+    candidate record;
+    leased uuid;
+BEGIN
+    -- An expired lease means nothing any more (its proposal was executed, or its executor died): the table
+    -- stays as small as the work of the last LEASE_S seconds.
+    DELETE FROM executor_leases l WHERE l.leased_until < now();
+    FOR candidate IN
+        SELECT p.id, p.user_id FROM trade_proposals p
+         WHERE p.status = 'APPROVED' AND p.id <> ALL (p_skip)
+           AND NOT EXISTS (SELECT 1 FROM executions e WHERE e.proposal_id = p.id AND e.user_id = p.user_id)
+           AND NOT EXISTS (SELECT 1 FROM executor_leases l WHERE l.proposal_id = p.id AND l.leased_until > now())
+         ORDER BY p.id IS DISTINCT FROM p_hint, p.created_at
+         LIMIT 16
+    LOOP
+        INSERT INTO executor_leases AS l (proposal_id, worker, leased_until)
+        VALUES (candidate.id, p_worker, now() + make_interval(secs => p_lease_seconds))
+        ON CONFLICT ON CONSTRAINT executor_leases_pkey DO UPDATE
+           SET worker = EXCLUDED.worker, leased_until = EXCLUDED.leased_until
+         WHERE l.leased_until <= now()
+        RETURNING l.proposal_id INTO leased;
+        IF leased IS NOT NULL THEN
+            proposal_id := candidate.id;
+            user_id := candidate.user_id;
+            RETURN NEXT;
+            RETURN;
+        END IF;
+    END LOOP;
+END $$;
+ALTER FUNCTION public.lease_approved_proposal(p_worker text, p_hint uuid, p_skip uuid[], p_lease_seconds integer) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.ledger_difference_ids(p_active_only boolean) RETURNS TABLE(profile_id uuid, user_id uuid, differs boolean)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -219,7 +253,7 @@ CREATE FUNCTION public.notify_proposal_approved() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_notify('autoinvest_approved', '');
+    PERFORM pg_notify('autoinvest_approved', NEW.id::text);
     RETURN NULL;
 END $$;
 ALTER FUNCTION public.notify_proposal_approved() OWNER TO autoinvest_owner;
@@ -296,6 +330,13 @@ CREATE FUNCTION public.quarantined_item_summary() RETURNS TABLE(id uuid, user_id
       FROM quarantined_items q ORDER BY q.last_seen DESC
 $$;
 ALTER FUNCTION public.quarantined_item_summary() OWNER TO autoinvest_owner;
+CREATE FUNCTION public.release_executor_lease(p_proposal_id uuid, p_worker text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'public', 'pg_temp'
+    AS $$
+    DELETE FROM executor_leases WHERE proposal_id = p_proposal_id AND worker = p_worker
+$$;
+ALTER FUNCTION public.release_executor_lease(p_proposal_id uuid, p_worker text) OWNER TO autoinvest_owner;
 CREATE FUNCTION public.restate_capital_account(p_profile_id uuid) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'public', 'pg_temp'
@@ -482,6 +523,12 @@ CREATE TABLE public.executions (
 );
 ALTER TABLE ONLY public.executions FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.executions OWNER TO autoinvest_owner;
+CREATE TABLE public.executor_leases (
+    proposal_id uuid NOT NULL,
+    worker text NOT NULL,
+    leased_until timestamp with time zone NOT NULL
+);
+ALTER TABLE public.executor_leases OWNER TO autoinvest_owner;
 CREATE TABLE public.fills (
     id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -826,6 +873,8 @@ ALTER TABLE ONLY public.executions
     ADD CONSTRAINT executions_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.executions
     ADD CONSTRAINT executions_user_id_proposal_id_key UNIQUE (user_id, proposal_id);
+ALTER TABLE ONLY public.executor_leases
+    ADD CONSTRAINT executor_leases_pkey PRIMARY KEY (proposal_id);
 ALTER TABLE ONLY public.fills
     ADD CONSTRAINT fills_exchange_fill_id_key UNIQUE (exchange_fill_id);
 ALTER TABLE ONLY public.fills
@@ -886,6 +935,7 @@ ALTER TABLE ONLY public.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (id);
 CREATE UNIQUE INDEX executions_one_live_per_market ON public.executions USING btree (profile_id, market) WHERE ((state = ANY (ARRAY['CLAIMED'::text, 'SUBMITTING'::text, 'SUBMITTED'::text])) OR ((state = 'NOT_PLACED'::text) AND (confirmed_at IS NULL)));
 CREATE INDEX executions_state ON public.executions USING btree (state, updated_at);
+CREATE INDEX executor_leases_until ON public.executor_leases USING btree (leased_until);
 CREATE INDEX fills_profile_market ON public.fills USING btree (profile_id, market, filled_at);
 CREATE INDEX ledger_entries_profile ON public.ledger_entries USING btree (profile_id, id);
 CREATE INDEX llm_usage_window ON public.llm_usage USING btree (profile_id, reserved_at);
@@ -909,6 +959,8 @@ ALTER TABLE ONLY public.executions
     ADD CONSTRAINT executions_profile_id_user_id_fkey FOREIGN KEY (profile_id, user_id) REFERENCES public.profiles(id, user_id);
 ALTER TABLE ONLY public.executions
     ADD CONSTRAINT executions_proposal_id_user_id_fkey FOREIGN KEY (proposal_id, user_id) REFERENCES public.trade_proposals(id, user_id);
+ALTER TABLE ONLY public.executor_leases
+    ADD CONSTRAINT executor_leases_proposal_id_fkey FOREIGN KEY (proposal_id) REFERENCES public.trade_proposals(id) ON DELETE CASCADE;
 ALTER TABLE ONLY public.fills
     ADD CONSTRAINT fills_execution_id_fkey FOREIGN KEY (execution_id) REFERENCES public.executions(id);
 ALTER TABLE ONLY public.fills
@@ -1044,6 +1096,8 @@ GRANT ALL ON FUNCTION public.failing_reconciliations(p_runs integer) TO autoinve
 REVOKE ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_trader;
 GRANT ALL ON FUNCTION public.in_flight_execution_ids(p_within_seconds integer) TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.lease_approved_proposal(p_worker text, p_hint uuid, p_skip uuid[], p_lease_seconds integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.lease_approved_proposal(p_worker text, p_hint uuid, p_skip uuid[], p_lease_seconds integer) TO autoinvest_trader;
 REVOKE ALL ON FUNCTION public.ledger_difference_ids(p_active_only boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.ledger_difference_ids(p_active_only boolean) TO autoinvest_trader;
 GRANT ALL ON FUNCTION public.ledger_difference_ids(p_active_only boolean) TO autoinvest_operator;
@@ -1073,6 +1127,8 @@ GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_scanner;
 GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_trader;
 GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_api;
 GRANT ALL ON FUNCTION public.quarantined_item_summary() TO autoinvest_operator;
+REVOKE ALL ON FUNCTION public.release_executor_lease(p_proposal_id uuid, p_worker text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.release_executor_lease(p_proposal_id uuid, p_worker text) TO autoinvest_trader;
 REVOKE ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.restate_capital_account(p_profile_id uuid) TO autoinvest_operator;
 REVOKE ALL ON FUNCTION public.scan_fence_holds(p_profile_id uuid, p_job uuid, p_token bigint, p_worker text) FROM PUBLIC;

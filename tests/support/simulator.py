@@ -57,6 +57,9 @@ class AdminClient:
         data = self._call("POST", "/accounts", json={"accountId": account_id, "permissions": list(permissions)})
         return SimKey(data["apiKey"], data["apiSecret"], data["accountId"])
 
+    def delete_key(self, api_key: str) -> None:
+        self._call("DELETE", "/keys", params={"apiKey": api_key})
+
     def set_balances(self, account_id: str, balances: Mapping[str, str | Decimal]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/balances", json={
             "accountId": account_id, "balances": {k: str(v) for k, v in balances.items()},

@@ -433,7 +433,7 @@ async def test_not_found_is_decided_with_the_key_that_placed_the_order(
         simulator.admin.clear_faults()
     assert result.state == "SUBMITTING"
     await _submitted_ms_ago(app_conn, t, result.execution_id, 60_000)
-    [(_, resolver_pass, _)] = runtime.role_passes(settings, ("resolver",))
+    [(_, resolver_pass, _, _)] = runtime.role_passes(settings, ("resolver",))
     for _ in range(2):
         await resolver_pass(app_conn)
         async with user_tx(app_conn, t.user_id):

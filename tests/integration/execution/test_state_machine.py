@@ -47,7 +47,7 @@ async def _restarted_worker(conn: AppConnection, app_settings: Settings, clients
         return await runtime.reader_for(c, u, app_settings)
 
     for _ in range(2):
-        await loops.executor_pass(conn, clients_for=clients_for, settings=s)
+        await loops.executor_pass(conn, clients_for=clients_for, settings=s, worker="restarted")
         await loops.resolver_pass(conn, lookup_for=reader_for, settings=s)
         await loops.monitor_pass(conn, reader_for=reader_for, grace_s=0)
 

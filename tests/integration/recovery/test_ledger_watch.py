@@ -26,7 +26,7 @@ async def test_the_reconciler_pass_checks_the_ledger_and_counts_differences(
                                 (t.profile_id,))
     metrics.LEDGER_CHECK_DIFFERENCES.set(0)
     found = sample("autoinvest_ledger_check_differences_found_total")
-    [(_, one_pass, _)] = runtime.role_passes(settings, ("reconciler",))
+    [(_, one_pass, _, _)] = runtime.role_passes(settings, ("reconciler",))
     await one_pass(scan_conn)
     assert sample("autoinvest_ledger_check_differences") == 1
     assert sample("autoinvest_ledger_check_differences_found_total") == found + 1

@@ -7,9 +7,9 @@ import pytest
 from autoinvest.domain.states import CredentialPurpose
 from autoinvest.errors import KeySeparationError
 from autoinvest.exchange import _endpoints as ep
-from autoinvest.exchange._session import Session
-from autoinvest.exchange.budget import WeightBudget
+from autoinvest.exchange.budget import BudgetRegistry, WeightBudget
 from autoinvest.exchange.credentials import Credential
+from autoinvest.exchange.pool import SessionPool
 from autoinvest.exchange.readonly import market_data
 from autoinvest.exchange.trade import trading
 
@@ -50,13 +50,14 @@ async def test_a_session_built_from_a_readonly_key_refuses_every_state_changing_
         endpoint: ep.Endpoint) -> None:
     # The side door: code that builds the private Session itself instead of going through trading().
     # Nothing listens on port 1, so a request that was sent would fail as unreachable, not as key separation.
-    session = Session(credential(CredentialPurpose.READONLY), budget=WeightBudget(), timeout_ms=1000,
-                      access_window_ms=10_000)
+    pool = SessionPool(budgets=BudgetRegistry(WeightBudget))
+    session = pool.session(credential(CredentialPurpose.READONLY), owner="test", timeout_ms=1000,
+                           access_window_ms=10_000)
     try:
         with pytest.raises(KeySeparationError) as caught:
             await session.call(endpoint, {"market": "BTC-EUR", "orderId": "x"})
     finally:
-        await session.close()
+        await pool.close()
     assert SECRET not in str(caught.value)
 
 
@@ -65,8 +66,10 @@ def test_placing_and_cancelling_are_the_state_changing_endpoints() -> None:
     assert {ep.PLACE_ORDER.name, ep.CANCEL_ORDER.name} <= changing
 
 
-def test_ccxt_never_retries_a_request_on_its_own() -> None:
+async def test_ccxt_never_retries_a_request_on_its_own() -> None:
     credential = Credential(api_key="k" * 10, api_secret="s" * 10, purpose=CredentialPurpose.TRADE)
-    session = Session(credential, budget=WeightBudget(), timeout_ms=1000, access_window_ms=1000)
+    pool = SessionPool()
+    session = pool.session(credential, owner="test", timeout_ms=1000, access_window_ms=1000)
+    await pool.close()
     options = session._exchange.options
     assert (options.get("maxRetriesOnFailure"), options.get("maxRetriesOnFailureDelay")) == (0, 0)
