@@ -8,11 +8,13 @@ measured in the same run (these machines are noisy), and says whether it meets t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,3 +60,10 @@ def percentile(values: list[float], p: float) -> float:
     """The ``p``-th percentile (0-100) of ``values``, nearest rank."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def run_alone(run: Callable[[Env], Coroutine[object, object, list[Figure]]]) -> None:
+    """``python -m bench.<module>``: one benchmark on its own database and simulator, its figures printed."""
+    with tempfile.TemporaryDirectory() as tmp, started(Path(tmp)) as env:
+        for figure in asyncio.run(run(env)):
+            print(figure)

@@ -12,19 +12,18 @@ order each: 10,000; 1,000,000 entries).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
+import sys
 import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import psycopg
 
 from autoinvest.execution.client_order_id import client_order_id
-from bench._suite import Env, Figure
+from bench._suite import Env, Figure, run_alone
 from bench._tenants import ALLOWLISTS, Bulk, make_tenants, signed
 from tests.support import processes
 
@@ -181,13 +180,6 @@ async def run(env: Env, *, quick: bool) -> list[Figure]:
 
 
 if __name__ == "__main__":
-    import sys
-    import tempfile
-
-    from bench._suite import started as _started
-
-    if len(sys.argv) == 3:
+    if len(sys.argv) >= 3:
         configure(int(sys.argv[1]), int(sys.argv[2]))
-    with tempfile.TemporaryDirectory() as tmp, _started(Path(tmp)) as bench_env:
-        for figure in asyncio.run(run(bench_env, quick="--quick" in sys.argv)):
-            print(figure)
+    run_alone(lambda env: run(env, quick="--quick" in sys.argv))

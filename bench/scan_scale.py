@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 import time
 from datetime import datetime, timedelta
 
 import psycopg
 
-from bench._suite import Env, Figure, percentile
+from bench._suite import Env, Figure, percentile, run_alone
 from bench._tenants import bare_balance_ms, make_tenants, start_workers, stop_workers
 
 NAME = "scan-scale"
@@ -114,14 +115,6 @@ def _match(endpoint: str) -> str | None:
 
 
 if __name__ == "__main__":
-    import sys
-    import tempfile
-    from pathlib import Path
-
-    from bench._suite import started as _started
-
-    if len(sys.argv) == 3:
+    if len(sys.argv) >= 3:
         configure(int(sys.argv[1]), int(sys.argv[2]))
-    with tempfile.TemporaryDirectory() as tmp, _started(Path(tmp)) as bench_env:
-        for figure in asyncio.run(run(bench_env, quick="--quick" in sys.argv)):
-            print(figure)
+    run_alone(lambda env: run(env, quick="--quick" in sys.argv))
