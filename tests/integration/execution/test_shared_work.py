@@ -103,7 +103,9 @@ async def test_k_proposals_and_n_executors_make_k_claims_and_k_orders(
 
 async def test_a_proposal_approved_while_no_executor_runs_is_executed_at_its_start(
         db: DatabaseUnderTest, app_conn: AppConnection, simulator: RunningSimulator, tmp_path: Path) -> None:
-    t = await make_trading_tenant(app_conn, simulator, settings_for(simulator, tmp_path))
+    settings = settings_for(simulator, tmp_path)
+    t = await make_trading_tenant(app_conn, simulator, settings)
+    await vault.verified_pair(app_conn, t.user_id, settings)  # a pair verified before, as a running system has
     proposal = await make_proposal(app_conn, t.user_id, t.profile_id)  # approved; nobody listens
     worker = _executor(db, simulator, poll_s="60")  # a poll would come a minute late
     try:
