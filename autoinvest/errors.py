@@ -29,6 +29,7 @@ openai) are translated into this tree at exactly one place each.
     ├── KeySeparationError              a trade key used for reading, or the reverse
     ├── CredentialRefused               the exchange showed a key pair can do more (or other) than its purpose
     ├── ClockSkewExceeded               the exchange's clock and ours disagree (or were not measured): not sent
+    ├── Unauthenticated                 an API caller's token is refused (api/tokens.py is PyJWT's translation point)
     ├── LedgerError
     │   ├── InvariantViolation          a capital move would break free >= 0 (the CHECK refuses it too)
     │   ├── InvalidEntry                a ledger entry built with a bad amount or reference
@@ -156,6 +157,12 @@ class CredentialRefused(AutoInvestError):
     """A key pair failed (or could not pass) verification against the exchange; ``reason`` names the check."""
 
     reason = "CREDENTIAL_UNVERIFIED"
+
+
+class Unauthenticated(AutoInvestError):
+    """An API caller's bearer token is refused; ``reason`` says why (the API answers 401)."""
+
+    reason = "TOKEN_INVALID"
 
 
 class ClockSkewExceeded(AutoInvestError):

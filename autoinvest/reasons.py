@@ -204,6 +204,11 @@ _ENTRIES: tuple[Code, ...] = (
     _c("VAULT_KEYS_NOT_SEPARATE", "the read-only and trade vault keys are the same key", _E, _X),
     _c("VAULT_KEY_INVALID", "a vault key is not a Fernet key", _E, _X),
     _c("VAULT_DECRYPT_FAILED", "a stored secret does not decrypt with its vault key", _E, _X),
+    _c("TOKEN_INVALID", "an API bearer token that is malformed, badly signed or of an algorithm not configured", _E),
+    _c("TOKEN_EXPIRED", "an API bearer token past its exp (or without exp or iat)", _E),
+    _c("TOKEN_AUDIENCE_REFUSED", "an API bearer token for another audience or from another issuer", _E),
+    _c("TOKEN_ROLE_REFUSED", "an API bearer token whose role is not \"authenticated\" (anon, service_role)", _E),
+    _c("TOKEN_SUBJECT_INVALID", "an API bearer token without a user's UUID as its sub", _E),
     _c("CREDENTIAL_NOT_FOUND", "the user has no exchange key of that purpose", _E, _X),
     _c("VAULT_BINDING_MISMATCH", "a stored secret decrypts but was encrypted for another user or purpose (copied "
        "between rows)", _E, _X),
